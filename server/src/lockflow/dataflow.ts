@@ -1,0 +1,495 @@
+/**
+ * Intraprocedural lock dataflow over one function's CFG.
+ *
+ * The domain is a set of abstract states per program point (disjunctive, so
+ * it is path-sensitive where facts tell paths apart). All three entry modes
+ * run at once, each state tagged with its entry mode; callers of this module
+ * filter by the entry modes the interprocedural stage infers. Lock
+ * primitives come from the table in primitives.ts, callees from their
+ * summaries.
+ */
+import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
+import type { Expr, FunctionIR, Span, Stmt } from '../parse/ir';
+import { VALUE_WRAPPERS } from '../parse/kernel-macros';
+import { Instances, lockExpr } from './instances';
+import {
+  type AbsState, type Mode, type ValueClass, MODE_CHAR, MODES, factValue, makeState, modeOf, truth, withFact,
+  withMode, withoutFacts, withRet, withTouched,
+} from './modes';
+import { guardMode, primitiveFor, type Primitive } from './primitives';
+import { type Requirement, type Summary } from './summary';
+
+/** Above this many states at one point, path facts are dropped there (keeps big functions bounded). */
+const STATE_CAP = 48;
+/** Above this many state transfers the function is cut and reported as partly analysed. */
+const WORK_CAP = 400_000;
+
+export interface FlowEnv {
+  /** Summary of a callee by name; undefined for functions outside the index (treated as no effect). */
+  summary(callee: string): Summary | undefined;
+  /** Extra primitives a user taught (wrappers), by name. */
+  extraPrimitives?: ReadonlyMap<string, Primitive>;
+}
+
+export type EventKind = 'acquire' | 'release' | 'downgrade' | 'assert' | 'query' | 'call';
+
+/** One thing that happened to one abstract state at one call. Rules read these. */
+export interface FlowEvent {
+  node: number;
+  kind: EventKind;
+  callee: string;
+  args: readonly string[];
+  inst: number;
+  at: Span;
+  before: AbsState;
+  after: AbsState[];
+  prim?: Primitive;
+  summary?: Summary;
+  /** For scoped guards: the guard's kind. */
+  guard?: string;
+}
+
+export interface FlowResult {
+  fn: FunctionIR;
+  cfg: Cfg;
+  inst: Instances;
+  /** States on entry to each node (index = node id). */
+  inStates: AbsState[][];
+  /** States leaving each node, all successors together. */
+  outStates: AbsState[][];
+  exits: AbsState[];
+  events: FlowEvent[];
+  /** Entry modes for which the function's own asserts or its callees' requirements fail without it locking first. */
+  violatedEntries: Map<Mode, { why: string; at: Span; source: Requirement['source'] }>;
+  notes: string[];
+}
+
+interface Emit {
+  (s: AbsState, v: ValueClass): void;
+}
+
+export function analyseFunction(fn: FunctionIR, env: FlowEnv): FlowResult {
+  const cfg = buildCfg(fn);
+  const lockArgs: string[] = [];
+  const trackedVars = new Set<string>();
+  const condCount = new Map<string, number>();
+  scanFunction(fn, env, lockArgs, trackedVars);
+  for (const n of cfg.nodes) if (n.kind === 'branch' && n.ct) condCount.set(n.ct, (condCount.get(n.ct) ?? 0) + 1);
+  const correlated = new Set([...condCount].filter(([ct, c]) => c > 1 && !trackedVars.has(ct)).map(([ct]) => ct));
+  const inst = new Instances(fn, lockArgs);
+  const flow = new Flow(fn, cfg, inst, env, trackedVars, correlated);
+  flow.run();
+  return flow.result();
+}
+
+/** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
+function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked: Set<string>): void {
+  const visitE = (e: Expr | undefined | null, cond: boolean): void => {
+    if (!e) return;
+    switch (e.k) {
+      case 'call': {
+        const p = primitiveFor(e.f, e.a, env.extraPrimitives);
+        if (p && e.a.length) lockArgs.push(e.a[p.arg ?? 0] ?? '');
+        e.sub?.forEach((x) => visitE(x, cond && VALUE_WRAPPERS.has(e.f)));
+        return;
+      }
+      case 'guard':
+        if (guardMode(e.kind)) lockArgs.push(e.arg);
+        return;
+      case 'id':
+        if (cond) tracked.add(e.name);
+        return;
+      case 'not':
+        return visitE(e.e, cond);
+      case 'and':
+      case 'or':
+      case 'cmp':
+        visitE(e.a, cond);
+        visitE(e.b, cond);
+        return;
+      case 'assign':
+        return visitE(e.rhs, false);
+      case 'other':
+        e.subs.forEach((x) => visitE(x, false));
+        return;
+      default:
+    }
+  };
+  const visit = (s: Stmt | undefined): void => {
+    if (!s) return;
+    switch (s.k) {
+      case 'block':
+      case 'case':
+        s.s.forEach(visit);
+        return;
+      case 'expr':
+        return visitE(s.e, false);
+      case 'noreturn':
+        return visitE(s.e, false);
+      case 'return':
+        return visitE(s.e, true);
+      case 'if':
+        visitE(s.c, true);
+        visit(s.then);
+        visit(s.else);
+        return;
+      case 'while':
+      case 'do':
+        visitE(s.c, true);
+        visit(s.body);
+        return;
+      case 'for':
+        visit(s.init);
+        visitE(s.c, true);
+        visitE(s.upd, false);
+        visit(s.body);
+        return;
+      case 'loopmacro':
+        visitE(s.head, false);
+        visit(s.body);
+        return;
+      case 'scoped':
+        if (guardMode(s.kind)) lockArgs.push(s.arg);
+        visit(s.body);
+        return;
+      case 'switch':
+        visitE(s.c, false);
+        visit(s.body);
+        return;
+      case 'label':
+        return visit(s.s);
+      case 'pp':
+        s.branches.forEach(visit);
+        return;
+      default:
+    }
+  };
+  visit(fn.body);
+}
+
+function containsToken(text: string, token: string): boolean {
+  let i = text.indexOf(token);
+  while (i >= 0) {
+    const before = i > 0 ? text[i - 1] : ' ';
+    const after = text[i + token.length] ?? ' ';
+    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
+    i = text.indexOf(token, i + 1);
+  }
+  return false;
+}
+
+class Flow {
+  private readonly states: Map<string, AbsState>[];
+  private readonly pending: Map<string, AbsState>[];
+  private recording = false;
+  private events: FlowEvent[] = [];
+  private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
+  private readonly notes: string[] = [];
+  private current = 0;
+  private work = 0;
+
+  constructor(
+    private readonly fn: FunctionIR,
+    private readonly cfg: Cfg,
+    private readonly inst: Instances,
+    private readonly env: FlowEnv,
+    private readonly tracked: Set<string>,
+    private readonly correlated: Set<string>,
+  ) {
+    this.states = cfg.nodes.map(() => new Map());
+    this.pending = cfg.nodes.map(() => new Map());
+    if (cfg.problems.length) this.notes.push(...cfg.problems);
+  }
+
+  run(): void {
+    const others = 'n'.repeat(this.inst.count - 1);
+    const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [], 0));
+    const queue: number[] = [];
+    const queued = new Uint8Array(this.cfg.nodes.length);
+    const push = (id: number, ss: AbsState[]) => {
+      const have = this.states[id];
+      const pend = this.pending[id];
+      for (const s of ss) {
+        if (have.has(s.key)) continue;
+        have.set(s.key, s);
+        pend.set(s.key, s);
+      }
+      if (have.size > STATE_CAP) this.widen(id);
+      if (pend.size && !queued[id]) {
+        queued[id] = 1;
+        queue.push(id);
+      }
+    };
+    push(this.cfg.entry, initial);
+    while (queue.length) {
+      const id = queue.shift()!;
+      queued[id] = 0;
+      const delta = [...this.pending[id].values()];
+      this.pending[id].clear();
+      this.work += delta.length;
+      if (this.work > WORK_CAP) {
+        this.notes.push('analysis cut: too many paths; results for this function are incomplete');
+        break;
+      }
+      const node = this.cfg.nodes[id];
+      const outs = this.transfer(node, delta);
+      outs.forEach((ss, i) => {
+        if (ss.length) push(node.succ[i], ss);
+      });
+    }
+  }
+
+  /** Too many states at one point: forget the path facts there. */
+  private widen(id: number): void {
+    const have = this.states[id];
+    const merged = new Map<string, AbsState>();
+    for (const s of have.values()) {
+      const w = withoutFacts(s, () => true);
+      merged.set(w.key, w);
+    }
+    this.states[id] = merged;
+    this.pending[id] = new Map(merged);
+  }
+
+  result(): FlowResult {
+    this.recording = true;
+    this.events = [];
+    const inStates = this.states.map((m) => [...m.values()]);
+    const outStates = this.cfg.nodes.map((node) => {
+      const outs = this.transfer(node, inStates[node.id]);
+      const all = new Map<string, AbsState>();
+      for (const ss of outs) for (const s of ss) all.set(s.key, s);
+      if (node.kind === 'noreturn' || node.kind === 'exit') for (const s of inStates[node.id]) all.set(s.key, s);
+      return [...all.values()];
+    });
+    this.recording = false;
+    return {
+      fn: this.fn,
+      cfg: this.cfg,
+      inst: this.inst,
+      inStates,
+      outStates,
+      exits: inStates[this.cfg.exit],
+      events: this.events,
+      violatedEntries: this.violated,
+      notes: this.notes,
+    };
+  }
+
+  /** Output states per successor. */
+  transfer(node: CfgNode, input: AbsState[]): AbsState[][] {
+    this.current = node.id;
+    const n = node.succ.length;
+    const outs: AbsState[][] = node.succ.map(() => []);
+    switch (node.kind) {
+      case 'entry':
+      case 'nop':
+        for (let i = 0; i < n; i++) outs[i] = input;
+        return outs;
+      case 'exit':
+        return outs;
+      case 'choice':
+      case 'stmt':
+      case 'noreturn': {
+        const after: AbsState[] = [];
+        for (const s of input) this.eval(node.e, s, (t) => after.push(t));
+        for (let i = 0; i < n; i++) outs[i] = after;
+        return outs;
+      }
+      case 'return': {
+        const after: AbsState[] = [];
+        for (const s of input) {
+          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, () => true), node.e ? v : undefined)));
+        }
+        outs[0] = after;
+        return outs;
+      }
+      case 'release': {
+        const mode = guardMode(node.guard!.kind);
+        for (const s of input) {
+          if (!mode) outs[0].push(s);
+          else this.applyPrimitive({ kind: 'release', mode }, 'guard-release', [node.guard!.arg], node.at ?? this.fn.at, s, (t) => outs[0].push(t), node.guard!.kind);
+        }
+        return outs;
+      }
+      case 'branch': {
+        const known = node.e?.k === 'num' ? node.e.v !== 0 : undefined;
+        const corr = node.ct !== undefined && this.correlated.has(node.ct) ? 'c:' + node.ct : undefined;
+        for (const s of input) {
+          if (known !== undefined) {
+            outs[known ? 0 : 1].push(s);
+            continue;
+          }
+          this.eval(node.e, s, (t, v) => {
+            let b = truth(v);
+            if (b === undefined && corr) {
+              const f = factValue(t, corr);
+              if (f !== undefined) b = f === 't';
+            }
+            if (b !== false) outs[0].push(corr ? withFact(t, corr, 't') : t);
+            if (b !== true && n > 1) outs[1].push(corr ? withFact(t, corr, 'f') : t);
+          });
+        }
+        return outs;
+      }
+    }
+  }
+
+  /** Evaluates an expression on one state; emits each resulting state with the expression's value class. */
+  eval(e: Expr | undefined, s: AbsState, emit: Emit): void {
+    if (!e) return emit(s, 'u');
+    switch (e.k) {
+      case 'num':
+        return emit(s, e.v === 0 ? 'z' : e.v < 0 ? 'e' : 'p');
+      case 'id': {
+        const f = this.tracked.has(e.name) ? factValue(s, 'v:' + e.name) : undefined;
+        return emit(s, (f as ValueClass | undefined) ?? 'u');
+      }
+      case 'not':
+        return this.eval(e.e, s, (t, v) => emit(t, v === 'z' ? 'p' : v === 'u' ? 'u' : 'z'));
+      case 'and':
+        return this.eval(e.a, s, (t, va) => {
+          if (va === 'z') return emit(t, 'z');
+          this.eval(e.b, t, (t2, vb) => {
+            const b = truth(vb);
+            emit(t2, b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p');
+          });
+        });
+      case 'or':
+        return this.eval(e.a, s, (t, va) => {
+          if (truth(va) === true) return emit(t, 'p');
+          this.eval(e.b, t, (t2, vb) => {
+            const b = truth(vb);
+            emit(t2, b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z');
+          });
+        });
+      case 'cmp':
+        return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
+      case 'assign':
+        return this.eval(e.rhs, s, (t, v) => emit(this.assign(t, e.lhs, e.op === '=' ? v : 'u'), v));
+      case 'guard': {
+        const mode = guardMode(e.kind);
+        if (!mode) return emit(s, 'u');
+        return this.applyPrimitive({ kind: 'acquire', mode }, 'guard', [e.arg], e.at, s, (t) => emit(t, 'u'), e.kind);
+      }
+      case 'other':
+        return this.evalSeq(e.subs, 0, s, (t) => {
+          let out = t;
+          if (e.kills) for (const k of e.kills) out = this.assign(out, k, 'u');
+          emit(out, 'u');
+        });
+      case 'call':
+        return this.evalSeq(e.sub ?? [], 0, s, (t, lastV) => this.call(e, t, lastV, emit));
+    }
+  }
+
+  private evalSeq(list: Expr[], i: number, s: AbsState, emit: Emit, last: ValueClass = 'u'): void {
+    if (i >= list.length) return emit(s, last);
+    this.eval(list[i], s, (t, v) => this.evalSeq(list, i + 1, t, emit, i === 0 ? v : last));
+  }
+
+  /** Records the value class of a variable, and forgets facts about conditions that mention it. */
+  private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
+    let t = s;
+    if (s.facts.length) t = withoutFacts(s, (f) => f.startsWith('c:') && containsToken(f, lhs));
+    if (this.tracked.has(lhs)) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
+    return t;
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>, s: AbsState, firstArgValue: ValueClass, emit: Emit): void {
+    // Passing &x lets the callee change x: forget what we knew of it.
+    for (const a of e.a) if (a.startsWith('&') && this.tracked.has(a.slice(1))) s = withFact(s, 'v:' + a.slice(1), undefined);
+    const wrap = VALUE_WRAPPERS.get(e.f);
+    if (wrap) return emit(s, e.sub?.length ? wrap(firstArgValue) : 'u');
+    const p = primitiveFor(e.f, e.a, this.env.extraPrimitives);
+    if (p) return this.applyPrimitive(p, e.f, e.a, e.at, s, emit);
+    const summary = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) ? this.env.summary(e.f) : undefined;
+    const i = this.inst.forCallArgs(e.a);
+    if (!summary) {
+      if (this.recording) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after: [s] });
+      return emit(s, 'u');
+    }
+    const b = modeOf(s, i);
+    const results = summary.trans[b];
+    const after: AbsState[] = [];
+    if (summary.requires && !summary.requires.modes.includes(b) && i === 0 && !(s.touched & 1)) {
+      if (!this.violated.has(s.entry)) this.violated.set(s.entry, { why: `calls ${e.f}(), which ${summary.requires.why}`, at: e.at, source: 'callee' });
+    }
+    for (const [m, v] of results) {
+      const t = m === b ? s : withMode(s, i, m);
+      after.push(t);
+      emit(t, v);
+    }
+    if (this.recording) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
+  }
+
+  private applyPrimitive(p: Primitive, callee: string, args: readonly string[], at: Span, s: AbsState, emit: Emit, guard?: string): void {
+    const i = this.inst.indexOf(args[p.arg ?? 0] ?? '');
+    const b = modeOf(s, i);
+    const after: AbsState[] = [];
+    const out = (t: AbsState, v: ValueClass) => {
+      after.push(t);
+      emit(t, v);
+    };
+    switch (p.kind) {
+      case 'acquire':
+        if (p.taken) {
+          out(withMode(s, i, p.mode), p.taken);
+          out(withTouched(s, i), p.notTaken!);
+        } else out(withMode(s, i, p.mode), 'u');
+        break;
+      case 'release':
+        out(withMode(s, i, 'none'), 'u');
+        break;
+      case 'downgrade':
+        out(withMode(s, i, b === 'write' ? 'read' : b), 'u');
+        break;
+      case 'assert': {
+        const ok = p.accepts!.includes(b);
+        if (!ok && i === 0 && !(s.touched & 1) && !this.violated.has(s.entry)) {
+          this.violated.set(s.entry, { why: `asserts ${p.accepts!.join(' or ')} (${callee}(${lockExpr(args[0] ?? '')}))`, at, source: 'assert' });
+        }
+        out(s, 'u');
+        break;
+      }
+      case 'query':
+        out(s, 'u');
+        break;
+    }
+    if (this.recording) {
+      this.record({ kind: p.kind, callee, args, inst: i, at, before: s, after, prim: p, guard });
+    }
+  }
+
+  private record(ev: Omit<FlowEvent, 'node'>): void {
+    this.events.push({ node: this.current, ...ev });
+  }
+}
+
+/** Value of `a OP b` where one side is a constant (`ret < 0`, `vma == NULL`). */
+function compare(op: string, ea: Expr, va: ValueClass, eb: Expr, vb: ValueClass): ValueClass {
+  let v: ValueClass;
+  let o = op;
+  if (eb.k === 'num' && eb.v === 0) v = va;
+  else if (ea.k === 'num' && ea.v === 0) {
+    v = vb;
+    o = ({ '<': '>', '>': '<', '<=': '>=', '>=': '<=' } as Record<string, string>)[op] ?? op;
+  } else return 'u';
+  if (v === 'u') return 'u';
+  switch (o) {
+    case '==':
+      return v === 'z' ? 'p' : 'z';
+    case '!=':
+      return v === 'z' ? 'z' : 'p';
+    case '<':
+      return v === 'e' ? 'p' : 'z';
+    case '>=':
+      return v === 'e' ? 'z' : 'p';
+    case '>':
+      return v === 'p' ? 'p' : 'z';
+    case '<=':
+      return v === 'p' ? 'z' : 'p';
+    default:
+      return 'u';
+  }
+}

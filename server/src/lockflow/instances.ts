@@ -1,0 +1,136 @@
+/**
+ * Lock instances: which mm's mmap_lock an argument names. `mm`,
+ * `&mm->mmap_lock` and a local `mm = vma->vm_mm` are one instance;
+ * dup_mmap's `oldmm` and `mm` are two.
+ */
+import type { Expr, FunctionIR, Stmt } from '../parse/ir';
+
+/** `&vma->vm_mm->mmap_lock` -> `vma->vm_mm`; `(mm)` -> `mm`. */
+export function lockExpr(arg: string): string {
+  let t = arg.trim();
+  for (let i = 0; i < 4; i++) {
+    const before = t;
+    if (t.startsWith('&')) t = t.slice(1).trim();
+    if (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
+    t = t.replace(/(->|\.)mmap_(lock|sem)$/, '');
+    if (t === before) break;
+  }
+  return t;
+}
+
+/** Identifier a lock expression is rooted at: `vma->vm_mm` -> `vma`. */
+export function rootIdent(expr: string): string {
+  const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(expr);
+  return m ? m[0] : expr;
+}
+
+export class Instances {
+  /** Canonical expressions, index = instance number. Index 0 is the primary instance. */
+  readonly exprs: string[] = [];
+  private readonly alias = new Map<string, string>();
+
+  constructor(fn: FunctionIR, lockArgs: string[]) {
+    collectAliases(fn.body, this.alias);
+    for (const a of lockArgs) this.indexOf(a, true);
+  }
+
+  private canonical(expr: string): string {
+    let e = lockExpr(expr);
+    for (let i = 0; i < 4 && this.alias.has(e); i++) e = this.alias.get(e)!;
+    return e;
+  }
+
+  /** Instance of a lock argument; a function with a single instance maps every argument to it. */
+  indexOf(arg: string, add = false): number {
+    const e = this.canonical(arg);
+    const i = this.exprs.indexOf(e);
+    if (i >= 0) return i;
+    if (add) {
+      this.exprs.push(e);
+      return this.exprs.length - 1;
+    }
+    return 0;
+  }
+
+  get count(): number {
+    return Math.max(1, this.exprs.length);
+  }
+
+  /** `mmap_lock` for a function's single mm; `mmap_lock(oldmm)` when there are several. */
+  name(i: number): string {
+    return this.exprs.length > 1 ? `mmap_lock(${this.exprs[i]})` : 'mmap_lock';
+  }
+
+  /** Which of this function's instances a call's arguments refer to, for a callee's primary instance. */
+  forCallArgs(args: readonly string[]): number {
+    if (this.exprs.length <= 1) return 0;
+    for (const a of args) {
+      const c = this.canonical(a);
+      const exact = this.exprs.indexOf(c);
+      if (exact >= 0) return exact;
+    }
+    for (const a of args) {
+      const root = rootIdent(this.canonical(a));
+      const i = this.exprs.findIndex((e) => rootIdent(e) === root);
+      if (i >= 0) return i;
+    }
+    return 0;
+  }
+}
+
+const MM_VALUE = /(^|->|\.)(vm_mm|mm|active_mm|mmap_lock|mmap_sem)$|^[a-z_]*mm$/;
+
+/** `struct mm_struct *mm = vma->vm_mm;` makes `vma->vm_mm` an alias of `mm` (when mm is assigned once). */
+function collectAliases(body: Stmt, out: Map<string, string>): void {
+  const assigned = new Map<string, { rhs: string; count: number }>();
+  const visitE = (e: Expr | null | undefined) => {
+    if (!e) return;
+    if (e.k === 'assign') {
+      const rhs = e.rhs.k === 'id' ? e.rhs.name : undefined;
+      const prev = assigned.get(e.lhs);
+      assigned.set(e.lhs, { rhs: rhs ?? '', count: (prev?.count ?? 0) + 1 });
+      visitE(e.rhs);
+    } else if (e.k === 'other') e.subs.forEach(visitE);
+  };
+  const visit = (s: Stmt | undefined) => {
+    if (!s) return;
+    switch (s.k) {
+      case 'block':
+        s.s.forEach(visit);
+        break;
+      case 'case':
+        s.s.forEach(visit);
+        break;
+      case 'expr':
+        visitE(s.e);
+        break;
+      case 'if':
+        visit(s.then);
+        visit(s.else);
+        break;
+      case 'while':
+      case 'do':
+      case 'loopmacro':
+      case 'scoped':
+      case 'switch':
+        visit(s.body);
+        break;
+      case 'for':
+        visit(s.init);
+        visit(s.body);
+        break;
+      case 'label':
+        visit(s.s);
+        break;
+      case 'pp':
+        s.branches.forEach(visit);
+        break;
+      default:
+        break;
+    }
+  };
+  visit(body);
+  for (const [lhs, { rhs, count }] of assigned) {
+    if (count === 1 && rhs && /^[A-Za-z_][A-Za-z0-9_]*$/.test(lhs) && MM_VALUE.test(rhs) && MM_VALUE.test(lhs)) out.set(rhs, lhs);
+  }
+}

@@ -1,0 +1,94 @@
+/** Lock modes, return-value classes and the abstract state the dataflow carries. */
+
+export type Mode = 'none' | 'read' | 'write';
+export const MODES: readonly Mode[] = ['none', 'read', 'write'];
+export const MODE_CHAR: Record<Mode, string> = { none: 'n', read: 'r', write: 'w' };
+export const CHAR_MODE: Record<string, Mode> = { n: 'none', r: 'read', w: 'write' };
+
+/**
+ * What a value is known to be, as far as lock logic needs: zero/NULL/false,
+ * positive or a valid pointer, an error (negative errno or ERR_PTR), or unknown.
+ */
+export type ValueClass = 'z' | 'p' | 'e' | 'u';
+
+export function truth(v: ValueClass): boolean | undefined {
+  return v === 'z' ? false : v === 'u' ? undefined : true;
+}
+
+export function describeValue(v: ValueClass): string {
+  return { z: 'returns 0/NULL/false', p: 'returns non-zero/valid', e: 'returns an error', u: 'returns' }[v];
+}
+
+/**
+ * One abstract state: the mode of every lock instance of the function, the
+ * entry mode this path started from (the dataflow runs all entry modes at
+ * once and filters later), the facts that make it path-sensitive, and which
+ * instances a lock operation on this path has touched.
+ */
+export interface AbsState {
+  readonly entry: Mode;
+  /** One character per instance: n, r or w. */
+  readonly modes: string;
+  /** Facts, sorted: `v:ret=e` (value class of a variable), `c:vms->unlock=t` (a condition's truth). */
+  readonly facts: readonly string[];
+  /** Bit i set when a lock operation on this path has changed or checked instance i. */
+  readonly touched: number;
+  /** Value class of the returned expression, once a return statement ran. */
+  readonly ret?: ValueClass;
+  readonly key: string;
+}
+
+export function makeState(entry: Mode, modes: string, facts: readonly string[], touched: number, ret?: ValueClass): AbsState {
+  const key = `${entry}|${modes}|${touched}|${ret ?? ''}|${facts.join(';')}`;
+  return ret === undefined ? { entry, modes, facts, touched, key } : { entry, modes, facts, touched, ret, key };
+}
+
+export function modeOf(s: AbsState, inst: number): Mode {
+  return CHAR_MODE[s.modes[inst] ?? 'n'];
+}
+
+export function withMode(s: AbsState, inst: number, m: Mode): AbsState {
+  const modes = s.modes.slice(0, inst) + MODE_CHAR[m] + s.modes.slice(inst + 1);
+  return makeState(s.entry, modes, s.facts, s.touched | (1 << inst), s.ret);
+}
+
+export function withTouched(s: AbsState, inst: number): AbsState {
+  return makeState(s.entry, s.modes, s.facts, s.touched | (1 << inst), s.ret);
+}
+
+export function factValue(s: AbsState, name: string): string | undefined {
+  const prefix = name + '=';
+  for (const f of s.facts) if (f.startsWith(prefix)) return f.slice(prefix.length);
+  return undefined;
+}
+
+/** Sets (or with value undefined, removes) a fact. */
+export function withFact(s: AbsState, name: string, value: string | undefined): AbsState {
+  const prefix = name + '=';
+  const facts = s.facts.filter((f) => !f.startsWith(prefix));
+  if (value !== undefined) {
+    facts.push(prefix + value);
+    facts.sort();
+  }
+  return makeState(s.entry, s.modes, facts, s.touched, s.ret);
+}
+
+export function withoutFacts(s: AbsState, drop: (fact: string) => boolean): AbsState {
+  const facts = s.facts.filter((f) => !drop(f));
+  return facts.length === s.facts.length ? s : makeState(s.entry, s.modes, facts, s.touched, s.ret);
+}
+
+export function withRet(s: AbsState, ret: ValueClass | undefined): AbsState {
+  return makeState(s.entry, s.modes, s.facts, s.touched, ret);
+}
+
+/** A set of modes shown to users: `write`, `none|write`. Sorted none, read, write. */
+export function formatModes(modes: Iterable<Mode>): string {
+  const set = new Set(modes);
+  return MODES.filter((m) => set.has(m)).join('|') || 'unreachable';
+}
+
+export function sortModes(modes: Iterable<Mode>): Mode[] {
+  const set = new Set(modes);
+  return MODES.filter((m) => set.has(m));
+}

@@ -1,0 +1,57 @@
+/** What a function does to its caller's mmap_lock: the summary callers apply at each call. */
+import type { Span } from '../parse/ir';
+import { MODES, type Mode, type ValueClass } from './modes';
+
+export interface Requirement {
+  /** Entry modes the function accepts. */
+  modes: Mode[];
+  /** Where it comes from, for hovers and diagnostics. */
+  why: string;
+  file?: string;
+  at?: Span;
+  source: 'assert' | 'doc' | 'callee' | 'callback';
+}
+
+export interface Summary {
+  /** For each entry mode of the function's primary lock instance: the possible (exit mode, return value) pairs. */
+  trans: Record<Mode, Array<[Mode, ValueClass]>>;
+  /** Set when the function (or a callee) asserts or documents a mode it must be entered with. */
+  requires?: Requirement;
+  /** Set when the function takes mmap_lock with a blocking acquire, itself or through callees. */
+  acquires?: { via: string[]; file: string; at: Span; callee: string };
+}
+
+export const IDENTITY: Summary = Object.freeze({
+  trans: { none: [['none', 'u']], read: [['read', 'u']], write: [['write', 'u']] },
+}) as Summary;
+
+export function isIdentityTrans(s: Summary): boolean {
+  return MODES.every((m) => s.trans[m].length === 1 && s.trans[m][0][0] === m && s.trans[m][0][1] === 'u');
+}
+
+/** Whether the lock effect differs from identity (callers must run their dataflow through this call). */
+export function hasLockEffect(s: Summary | undefined): boolean {
+  return !!s && (!isIdentityTrans(s) || !!s.requires || !!s.acquires);
+}
+
+export function sameTrans(a: Summary, b: Summary): boolean {
+  return MODES.every((m) => {
+    const x = a.trans[m].map((p) => p.join('')).sort().join(',');
+    const y = b.trans[m].map((p) => p.join('')).sort().join(',');
+    return x === y;
+  });
+}
+
+/** `none -> write (returns 0), none (returns an error)` in words. */
+export function describeTrans(s: Summary, entry: Mode): string {
+  const outs = s.trans[entry];
+  if (!outs.length) return `${entry} -> does not return`;
+  const byMode = new Map<Mode, ValueClass[]>();
+  for (const [m, v] of outs) byMode.set(m, [...(byMode.get(m) ?? []), v]);
+  const parts = [...byMode].map(([m, vs]) => {
+    const known = vs.filter((v) => v !== 'u');
+    if (byMode.size === 1 || !known.length) return m;
+    return `${m} when it ${known.map((v) => ({ z: 'returns 0/NULL/false', p: 'returns non-zero/non-NULL', e: 'returns an error' })[v as 'z' | 'p' | 'e']).join(' or ')}`;
+  });
+  return `${entry} -> ${parts.join('; ')}`;
+}

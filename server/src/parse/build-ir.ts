@@ -1,0 +1,565 @@
+/**
+ * Syntax tree -> IR. One walk over tree-sitter's tree per file; everything
+ * kernel-specific about reading C (SYSCALL_DEFINE, iterator macros as loop
+ * heads, `#ifdef` inside bodies, scoped guards) is decided here.
+ */
+import type { Node, Tree } from 'web-tree-sitter';
+import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from './ir';
+import { NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
+
+/** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
+const MAX_DEPTH = 250;
+const TEXT_LIMIT = 120;
+
+const span = (n: Node): Span => [n.startPosition.row + 1, n.startPosition.column, n.endPosition.row + 1, n.endPosition.column];
+
+export function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0].trim();
+  return line.length > TEXT_LIMIT ? line.slice(0, TEXT_LIMIT - 1) + '…' : line;
+}
+
+const named = (n: Node): Node[] => n.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+
+const LOCK_NOTE = /mmap_(lock|sem)|mmap lock|mmap semaphore/i;
+
+class FileBuilder {
+  errorsInFn = 0;
+  notes: string[] = [];
+
+  expr(n: Node | null, depth: number): Expr {
+    if (!n) return { k: 'other', subs: [] };
+    if (depth > MAX_DEPTH) return { k: 'other', subs: [] };
+    const d = depth + 1;
+    switch (n.type) {
+      case 'call_expression':
+        return this.call(n, d);
+      case 'parenthesized_expression': {
+        const inner = named(n)[0];
+        if (inner?.type === 'compound_statement') return { k: 'other', subs: this.callsIn(inner, d) };
+        return this.expr(inner ?? null, d);
+      }
+      case 'cast_expression':
+        return this.expr(n.childForFieldName('value'), d);
+      case 'unary_expression': {
+        const op = n.childForFieldName('operator')?.text;
+        const argNode = n.childForFieldName('argument');
+        // -EINTR, -1: a negative errno is its own value class for return-value summaries
+        if (op === '-' && argNode && (argNode.type === 'number_literal' || /^E[A-Z0-9]+$/.test(argNode.text))) return { k: 'num', v: -1 };
+        const arg = this.expr(argNode, d);
+        return op === '!' ? { k: 'not', e: arg } : wrapOther([arg]);
+      }
+      case 'binary_expression': {
+        const op = n.childForFieldName('operator')?.text ?? '';
+        const a = this.expr(n.childForFieldName('left'), d);
+        const b = this.expr(n.childForFieldName('right'), d);
+        if (op === '&&') return { k: 'and', a, b };
+        if (op === '||') return { k: 'or', a, b };
+        if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return { k: 'cmp', op, a, b };
+        return wrapOther([a, b]);
+      }
+      case 'assignment_expression': {
+        const lhs = n.childForFieldName('left');
+        return {
+          k: 'assign',
+          lhs: normalize(lhs?.text ?? ''),
+          op: n.childForFieldName('operator')?.text ?? '=',
+          rhs: this.expr(n.childForFieldName('right'), d),
+        };
+      }
+      case 'identifier':
+        if (n.text === 'NULL') return { k: 'num', v: 0 };
+        return { k: 'id', name: n.text };
+      case 'true':
+        return { k: 'num', v: 1 };
+      case 'false':
+        return { k: 'num', v: 0 };
+      case 'number_literal': {
+        const v = Number.parseInt(n.text, n.text.startsWith('0x') ? 16 : 10);
+        return { k: 'num', v: Number.isNaN(v) ? 1 : v };
+      }
+      case 'update_expression': {
+        const arg = n.childForFieldName('argument');
+        return { k: 'other', subs: [], kills: arg ? [normalize(arg.text)] : [] };
+      }
+      case 'field_expression':
+      case 'string_literal':
+      case 'char_literal':
+      case 'sizeof_expression':
+        return n.type === 'field_expression' ? { k: 'id', name: normalize(n.text) } : { k: 'other', subs: [] };
+      case 'compound_statement':
+        return { k: 'other', subs: this.callsIn(n, d) };
+      default:
+        return wrapOther(named(n).map((c) => this.expr(c, d)));
+    }
+  }
+
+  /** Calls inside a statement expression, in source order (its own control flow is not modelled). */
+  callsIn(n: Node, depth: number): Expr[] {
+    const out: Expr[] = [];
+    const walk = (m: Node, d: number) => {
+      if (d > MAX_DEPTH) return;
+      if (m.type === 'call_expression') {
+        out.push(this.call(m, d));
+        return;
+      }
+      for (const c of named(m)) walk(c, d + 1);
+    };
+    walk(n, depth);
+    return out;
+  }
+
+  call(n: Node, depth: number): Expr {
+    const fnNode = n.childForFieldName('function');
+    const argNodes = n.childForFieldName('arguments');
+    const args = argNodes ? named(argNodes) : [];
+    // guard(mmap_read_lock)(mm): a call whose callee is the call guard(...)
+    if (fnNode?.type === 'call_expression') {
+      const inner = fnNode.childForFieldName('function');
+      const innerArgs = fnNode.childForFieldName('arguments');
+      if (inner?.text === 'guard' && innerArgs) {
+        return { k: 'guard', kind: normalize(named(innerArgs)[0]?.text ?? ''), arg: normalize(args[0]?.text ?? ''), at: span(n) };
+      }
+    }
+    const f = fnNode ? (fnNode.type === 'identifier' ? fnNode.text : normalize(fnNode.text)) : '?';
+    const a = args.map((x) => {
+      const t = normalize(x.text);
+      return t.length > 100 ? t.slice(0, 100) : t;
+    });
+    const call: Expr = { k: 'call', f, a, at: span(n) };
+    const keepAll = VALUE_WRAPPERS.has(f) || (f === 'WARN' || f === 'WARN_ONCE');
+    const sub: Expr[] = [];
+    for (const x of args) {
+      const e = this.expr(x, depth + 1);
+      if (keepAll || hasCall(e)) sub.push(e);
+    }
+    if (sub.length) call.sub = sub;
+    return call;
+  }
+
+  stmt(n: Node, depth: number): Stmt | null {
+    const at = span(n);
+    if (depth > MAX_DEPTH) {
+      this.errorsInFn++;
+      return { k: 'error', at, text: 'nesting too deep to analyse' };
+    }
+    const d = depth + 1;
+    switch (n.type) {
+      case 'compound_statement':
+        return { k: 'block', at, s: this.block(n.namedChildren, d) };
+      case 'expression_statement': {
+        const e = named(n)[0];
+        if (!e) return null;
+        if (e.type === 'call_expression') {
+          const f = e.childForFieldName('function')?.text ?? '';
+          if (NORETURN.has(f)) return { k: 'noreturn', at, text: firstLine(n.text), e: this.expr(e, d) };
+        }
+        return { k: 'expr', at, e: this.expr(e, d), text: firstLine(n.text) };
+      }
+      case 'declaration': {
+        const subs: Expr[] = [];
+        for (const c of named(n)) {
+          if (c.type !== 'init_declarator') continue;
+          const name = declaratorName(c.childForFieldName('declarator'));
+          const value = c.childForFieldName('value');
+          if (value && value.type !== 'initializer_list') subs.push({ k: 'assign', lhs: name ?? '?', op: '=', rhs: this.expr(value, d) });
+          else if (value) subs.push(...this.callsIn(value, d));
+        }
+        if (!subs.length) return { k: 'expr', at, e: null, text: firstLine(n.text) };
+        return { k: 'expr', at, e: subs.length === 1 ? subs[0] : { k: 'other', subs }, text: firstLine(n.text) };
+      }
+      case 'if_statement': {
+        const cond = n.childForFieldName('condition');
+        const then = this.stmt(n.childForFieldName('consequence')!, d) ?? emptyBlock(at);
+        const alt = n.childForFieldName('alternative');
+        const elseNode = alt ? (alt.type === 'else_clause' ? named(alt)[0] : alt) : undefined;
+        const out: Stmt = { k: 'if', at, c: this.expr(cond, d), ct: condText(cond), then };
+        if (elseNode) out.else = this.stmt(elseNode, d) ?? emptyBlock(span(elseNode));
+        return out;
+      }
+      case 'while_statement': {
+        const cond = n.childForFieldName('condition');
+        return { k: 'while', at, c: this.expr(cond, d), ct: condText(cond), body: this.bodyOf(n, at, d) };
+      }
+      case 'do_statement': {
+        const cond = n.childForFieldName('condition');
+        return { k: 'do', at, c: this.expr(cond, d), ct: condText(cond), body: this.bodyOf(n, at, d) };
+      }
+      case 'for_statement': {
+        const init = n.childForFieldName('initializer');
+        const cond = n.childForFieldName('condition');
+        const upd = n.childForFieldName('update');
+        const out: Stmt = { k: 'for', at, body: this.bodyOf(n, at, d) };
+        if (init) out.init = init.type === 'declaration' ? this.stmt(init, d) ?? undefined : { k: 'expr', at: span(init), e: this.expr(init, d), text: firstLine(init.text) };
+        if (cond) {
+          out.c = this.expr(cond, d);
+          out.ct = condText(cond);
+        }
+        if (upd) out.upd = this.expr(upd, d);
+        return out;
+      }
+      case 'switch_statement': {
+        const body = n.childForFieldName('body');
+        return { k: 'switch', at, c: this.expr(n.childForFieldName('condition'), d), body: body ? this.stmt(body, d) ?? emptyBlock(at) : emptyBlock(at) };
+      }
+      case 'case_statement': {
+        const value = n.childForFieldName('value');
+        const kids = n.namedChildren.filter((c) => c !== null && c.id !== value?.id);
+        return { k: 'case', at, isDefault: !value, s: this.block(kids, d) };
+      }
+      case 'break_statement':
+        return { k: 'break', at };
+      case 'continue_statement':
+        return { k: 'continue', at };
+      case 'return_statement': {
+        const e = named(n)[0];
+        return e ? { k: 'return', at, e: this.expr(e, d), text: firstLine(n.text) } : { k: 'return', at, text: firstLine(n.text) };
+      }
+      case 'goto_statement':
+        return { k: 'goto', at, label: n.childForFieldName('label')?.text ?? '?' };
+      case 'labeled_statement': {
+        const label = n.childForFieldName('label')?.text ?? '?';
+        const inner = named(n).filter((c) => c.type !== 'statement_identifier')[0];
+        const s = inner ? this.stmt(inner, d) : null;
+        return s ? { k: 'label', at, name: label, s } : { k: 'label', at, name: label };
+      }
+      case 'attributed_statement': {
+        const inner = named(n).filter((c) => c.type !== 'attribute_declaration')[0];
+        return inner ? this.stmt(inner, d) : null;
+      }
+      case 'preproc_ifdef':
+      case 'preproc_if':
+      case 'preproc_elif':
+      case 'preproc_elifdef':
+        return this.ppBranches(n, at, d);
+      case 'preproc_else':
+        return { k: 'block', at, s: this.block(n.namedChildren, d) };
+      case 'ERROR': {
+        this.errorsInFn++;
+        // Salvage what parsed inside the error region.
+        const inner = this.block(n.namedChildren, d);
+        if (inner.length) return { k: 'block', at, s: [{ k: 'error', at, text: firstLine(n.text) }, ...inner] };
+        return { k: 'error', at, text: firstLine(n.text) };
+      }
+      case 'comment':
+      case 'type_definition':
+      case 'struct_specifier':
+      case 'union_specifier':
+      case 'enum_specifier':
+      case 'preproc_def':
+      case 'preproc_function_def':
+      case 'preproc_call':
+      case 'preproc_include':
+      case 'function_definition':
+        return null;
+      default: {
+        // An expression in statement position inside an error region, or a shape we do not know: keep its calls.
+        const subs = this.callsIn(n, d);
+        return subs.length ? { k: 'expr', at, e: { k: 'other', subs }, text: firstLine(n.text) } : null;
+      }
+    }
+  }
+
+  bodyOf(n: Node, at: Span, d: number): Stmt {
+    const body = n.childForFieldName('body');
+    return (body && this.stmt(body, d)) || emptyBlock(at);
+  }
+
+  /** `#if A ... #elif B ... #else ... #endif` inside a body: each branch may be the compiled one. */
+  ppBranches(n: Node, at: Span, d: number): Stmt {
+    const cond = ppCondition(n);
+    const alt = n.childForFieldName('alternative');
+    const items = n.namedChildren.filter((c) => c !== null && c.id !== alt?.id && c.id !== n.childForFieldName('name')?.id && c.id !== n.childForFieldName('condition')?.id);
+    const branches: Stmt[] = [{ k: 'block', at, s: this.block(items, d) }];
+    if (alt) branches.push(this.stmt(alt, d) ?? emptyBlock(span(alt)));
+    else branches.push(emptyBlock(at));
+    return { k: 'pp', at, cond, branches };
+  }
+
+  /** Statements of a block; turns `macro(args) <statement>` into loop or scoped-guard statements. */
+  block(children: (Node | null)[], depth: number, notes?: string[]): Stmt[] {
+    const out: Stmt[] = [];
+    const kids = children.filter((c): c is Node => c !== null);
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i];
+      if (c.type === 'comment') {
+        if (notes && LOCK_NOTE.test(c.text)) notes.push(c.text);
+        continue;
+      }
+      const head = this.macroHead(c);
+      if (head && i + 1 < kids.length && kids[i + 1].type !== 'comment') {
+        const next = kids[i + 1];
+        const body = this.stmt(next, depth + 1) ?? emptyBlock(span(next));
+        const at: Span = [span(c)[0], span(c)[1], span(next)[2], span(next)[3]];
+        const call = this.call(head.call, depth + 1);
+        if (SCOPED_GUARDS.has(head.name)) {
+          const a = call.k === 'call' ? call.a : [];
+          out.push({ k: 'scoped', at, kind: a[0] ?? '', arg: a[1] ?? '', body });
+        } else {
+          out.push({ k: 'loopmacro', at, head: call, name: head.name, body });
+        }
+        i++;
+        continue;
+      }
+      const s = this.stmt(c, depth);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** `for_each_vma(vmi, vma)` with tree-sitter's MISSING `;`: a macro used as a statement head. */
+  macroHead(n: Node): { name: string; call: Node } | undefined {
+    if (n.type !== 'expression_statement') return undefined;
+    const last = n.child(n.childCount - 1);
+    if (!last?.isMissing) return undefined;
+    const e = named(n)[0];
+    if (e?.type !== 'call_expression') return undefined;
+    const f = e.childForFieldName('function');
+    if (f?.type !== 'identifier') return undefined;
+    return { name: f.text, call: e };
+  }
+}
+
+function emptyBlock(at: Span): Stmt {
+  return { k: 'block', at, s: [] };
+}
+
+function wrapOther(parts: Expr[]): Expr {
+  const subs: Expr[] = [];
+  const kills: string[] = [];
+  for (const p of parts) {
+    if (p.k === 'other') {
+      subs.push(...p.subs);
+      if (p.kills) kills.push(...p.kills);
+    } else if (hasCall(p) || p.k === 'assign') subs.push(p);
+  }
+  return kills.length ? { k: 'other', subs, kills } : { k: 'other', subs };
+}
+
+export function hasCall(e: Expr): boolean {
+  switch (e.k) {
+    case 'call':
+    case 'guard':
+      return true;
+    case 'not':
+      return hasCall(e.e);
+    case 'and':
+    case 'or':
+    case 'cmp':
+      return hasCall(e.a) || hasCall(e.b);
+    case 'assign':
+      return hasCall(e.rhs);
+    case 'other':
+      return e.subs.length > 0;
+    default:
+      return false;
+  }
+}
+
+function condText(n: Node | null): string {
+  if (!n) return '';
+  let t = normalize(n.text);
+  while (t.startsWith('(') && t.endsWith(')') && balanced(t.slice(1, -1))) t = t.slice(1, -1).trim();
+  return t;
+}
+
+function balanced(t: string): boolean {
+  let depth = 0;
+  for (const ch of t) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+function ppCondition(n: Node): string {
+  const name = n.childForFieldName('name');
+  if (name) {
+    const neg = /^#\s*(ifndef|elifndef)/.test(n.text);
+    return (neg ? '!' : '') + name.text;
+  }
+  const cond = n.childForFieldName('condition');
+  return cond ? normalize(cond.text) : '?';
+}
+
+function negate(cond: string): string {
+  if (cond.startsWith('!') && /^![A-Za-z_0-9]+$/.test(cond)) return cond.slice(1);
+  return /^[A-Za-z_0-9]+$/.test(cond) ? '!' + cond : `!(${cond})`;
+}
+
+export function declaratorName(n: Node | null): string | undefined {
+  for (let cur = n, guard = 0; cur && guard < 50; guard++) {
+    if (cur.type === 'identifier' || cur.type === 'field_identifier') return cur.text;
+    cur = cur.childForFieldName('declarator') ?? named(cur).find((c) => c.type.endsWith('declarator') || c.type === 'identifier') ?? null;
+  }
+  return undefined;
+}
+
+function functionDeclarator(n: Node | null): Node | null {
+  for (let cur = n, guard = 0; cur && guard < 50; guard++) {
+    if (cur.type === 'function_declarator') {
+      const inner = cur.childForFieldName('declarator');
+      // int (*foo(args))(...) : the innermost function_declarator names the function.
+      if (inner && inner.type !== 'identifier') {
+        const deeper = functionDeclarator(inner);
+        if (deeper) return deeper;
+      }
+      return cur;
+    }
+    cur = cur.childForFieldName('declarator');
+  }
+  return null;
+}
+
+function paramNames(list: Node | null): string[] {
+  if (!list) return [];
+  return named(list)
+    .filter((p) => p.type === 'parameter_declaration')
+    .map((p) => declaratorName(p.childForFieldName('declarator')) ?? '');
+}
+
+/** Comments immediately above `n` (no blank line between), joined. */
+function docComment(n: Node): string | undefined {
+  const parts: string[] = [];
+  let line = n.startPosition.row;
+  for (let p = n.previousSibling; p && p.type === 'comment' && p.endPosition.row >= line - 1; p = p.previousSibling) {
+    parts.unshift(p.text);
+    line = p.startPosition.row;
+  }
+  return parts.length ? parts.join('\n') : undefined;
+}
+
+function countErrors(n: Node): number {
+  if (!n.hasError) return 0;
+  let count = n.type === 'ERROR' || n.isMissing ? 1 : 0;
+  for (const c of n.children) if (c && (c.hasError || c.isMissing)) count += countErrors(c);
+  return count;
+}
+
+/** Builds the IR of one file from its syntax tree. Never throws on odd input: it records notes instead. */
+export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
+  const b = new FileBuilder();
+  const functions: FunctionIR[] = [];
+  const callbacks: CallbackRegistration[] = [];
+  const errorLines: number[] = [];
+  let errorBytes = 0;
+
+  const addFunction = (def: Node, nameNode: Node | null, name: string, params: string[], body: Node, pp: string[], extra: Partial<FunctionIR>, docAnchor: Node) => {
+    b.errorsInFn = 0;
+    const notes: string[] = [];
+    const stmts = b.block(body.namedChildren, 1, notes);
+    const fn: FunctionIR = {
+      name,
+      at: [def.startPosition.row + 1, def.startPosition.column, body.endPosition.row + 1, body.endPosition.column],
+      nameAt: nameNode ? span(nameNode) : span(def),
+      params,
+      isStatic: /^\s*static\b/.test(def.text.slice(0, 200)) || /\bstatic\b/.test(def.text.slice(0, Math.max(0, def.text.indexOf(name)))),
+      pp: [...pp],
+      body: { k: 'block', at: span(body), s: stmts },
+      errors: b.errorsInFn + countErrors(def.type === 'function_definition' ? def : body),
+      ...extra,
+    };
+    const doc = docComment(docAnchor);
+    if (doc) fn.doc = doc.length > 4000 ? doc.slice(0, 4000) : doc;
+    if (notes.length) fn.bodyNotes = notes.map((t) => (t.length > 500 ? t.slice(0, 500) : t));
+    functions.push(fn);
+  };
+
+  const visit = (n: Node, pp: string[], depth: number) => {
+    if (depth > 60) return;
+    const kids = n.namedChildren.filter((c): c is Node => c !== null);
+    for (let i = 0; i < kids.length; i++) {
+      const c = kids[i];
+      switch (c.type) {
+        case 'function_definition': {
+          const fd = functionDeclarator(c.childForFieldName('declarator'));
+          const nameNode = fd?.childForFieldName('declarator') ?? null;
+          const name = nameNode ? declaratorName(nameNode) : undefined;
+          const body = c.childForFieldName('body');
+          if (name && body) addFunction(c, nameNode, name, paramNames(fd!.childForFieldName('parameters')), body, pp, {}, c);
+          break;
+        }
+        case 'expression_statement': {
+          // SYSCALL_DEFINE3(name, type, arg, ...) followed by its body.
+          const call = named(c)[0];
+          const next = kids[i + 1];
+          const f = call?.type === 'call_expression' ? call.childForFieldName('function')?.text ?? '' : '';
+          if (/^(COMPAT_)?SYSCALL_DEFINE\d$/.test(f) && next?.type === 'compound_statement') {
+            const args = named(call!.childForFieldName('arguments')!);
+            const sys = args[0]?.text ?? '?';
+            const params = args.slice(1).filter((_, k) => k % 2 === 1).map((a) => a.text);
+            addFunction(c, args[0] ?? null, (f.startsWith('COMPAT') ? 'compat_sys_' : 'sys_') + sys, params, next, pp, { syscall: sys, isStatic: false }, c);
+            i++;
+          }
+          break;
+        }
+        case 'declaration':
+          collectCallbacks(c, callbacks);
+          break;
+        case 'preproc_ifdef':
+        case 'preproc_if': {
+          const cond = ppCondition(c);
+          visit(c, [...pp, cond], depth + 1);
+          let neg = [...pp, negate(cond)];
+          for (let alt = c.childForFieldName('alternative'); alt; alt = alt.childForFieldName('alternative')) {
+            if (alt.type === 'preproc_else') {
+              visit(alt, neg, depth + 1);
+              break;
+            }
+            const ac = ppCondition(alt);
+            visit(alt, [...neg, ac], depth + 1);
+            neg = [...neg, negate(ac)];
+          }
+          break;
+        }
+        case 'ERROR':
+        case 'linkage_specification':
+        case 'declaration_list':
+          visit(c, pp, depth + 1);
+          break;
+        default:
+          break;
+      }
+    }
+  };
+
+  const root = tree.rootNode;
+  visit(root, [], 0);
+  if (root.hasError) {
+    const walk = (n: Node, depth: number) => {
+      if (depth > 400) return;
+      if (n.type === 'ERROR') {
+        errorLines.push(n.startPosition.row + 1);
+        errorBytes += n.endIndex - n.startIndex;
+        return;
+      }
+      for (const c of n.children) if (c?.hasError) walk(c, depth + 1);
+    };
+    walk(root, 0);
+  }
+  return { file, functions, callbacks, errorLines, errorBytes, bytes, notes: b.notes };
+}
+
+/** `static const struct vm_operations_struct foo_ops = { .close = foo_close, ... };` */
+function collectCallbacks(decl: Node, out: CallbackRegistration[]): void {
+  const type = decl.childForFieldName('type');
+  if (type?.type !== 'struct_specifier') return;
+  const struct = type.childForFieldName('name')?.text;
+  if (!struct) return;
+  for (const d of named(decl)) {
+    if (d.type !== 'init_declarator') continue;
+    const init = d.childForFieldName('value');
+    if (init?.type !== 'initializer_list') continue;
+    for (const pair of named(init)) {
+      if (pair.type !== 'initializer_pair') continue;
+      const des = pair.childForFieldName('designator');
+      const value = pair.childForFieldName('value');
+      const member = des?.type === 'field_designator' ? named(des)[0]?.text : undefined;
+      const fn = value?.type === 'identifier' ? value.text : value?.type === 'pointer_expression' ? named(value)[0]?.text : undefined;
+      if (member && fn) out.push({ struct, member, fn, at: span(pair) });
+    }
+  }
+}

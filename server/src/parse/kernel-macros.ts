@@ -1,0 +1,32 @@
+/** Kernel macro and function names whose meaning the IR builder or the dataflow needs. */
+
+/** Calls after which the path ends. */
+export const NORETURN = new Set([
+  'BUG', 'panic', 'do_exit', 'do_group_exit', 'unreachable', '__builtin_unreachable', 'make_task_dead',
+  'kthread_exit', 'machine_halt', 'machine_power_off', 'emergency_restart', 'BUILD_BUG', '__noreturn_stub',
+]);
+
+type Cls = 'z' | 'p' | 'e' | 'u';
+const same = (v: Cls): Cls => v;
+
+/**
+ * Calls whose value follows from their first argument's value (for branch
+ * conditions and return values): `if (unlikely(!mmap_read_trylock(mm)))`
+ * tests the trylock; `IS_ERR(vma)` is true when vma holds an error.
+ */
+export const VALUE_WRAPPERS: ReadonlyMap<string, (v: Cls) => Cls> = new Map<string, (v: Cls) => Cls>([
+  ...['unlikely', 'likely', 'WARN_ON', 'WARN_ON_ONCE', 'READ_ONCE', 'data_race', 'VM_WARN_ON', 'VM_WARN_ON_ONCE',
+    'unlikely_notrace', 'likely_notrace', '__builtin_expect', 'PTR_ERR', 'ERR_PTR', 'ERR_CAST'].map((n) => [n, same] as [string, (v: Cls) => Cls]),
+  ['IS_ERR', (v: Cls): Cls => (v === 'e' ? 'p' : v === 'u' ? 'u' : 'z')],
+  ['IS_ERR_OR_NULL', (v: Cls): Cls => (v === 'e' || v === 'z' ? 'p' : v === 'u' ? 'u' : 'z')],
+  ['PTR_ERR_OR_ZERO', (v: Cls): Cls => (v === 'p' ? 'z' : v)],
+]);
+
+/** `scoped_guard(lock, arg) { ... }`-style block macros: the lock is held for the block only. */
+export const SCOPED_GUARDS = new Set(['scoped_guard', 'scoped_cond_guard']);
+
+/** Whether a call used as a statement head (no `;`, followed by a statement) is a loop. */
+export function isLoopMacroName(name: string): boolean {
+  // Every other head with a body is treated as a loop too (0..n iterations); this list only names the usual ones.
+  return /for_each|_foreach|^for_|_loop$|^while_/.test(name);
+}

@@ -1,0 +1,111 @@
+/**
+ * Turning file bytes into text the parser can take, and the cheap rewrites
+ * that let a C grammar read kernel C.
+ */
+
+export interface DecodedSource {
+  text: string;
+  /** Set when the bytes are not usable as C source; the file is skipped. */
+  skipped?: string;
+  notes: string[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Binary files are skipped; invalid UTF-8 is decoded with replacement characters and noted. */
+export function decodeSource(bytes: Uint8Array): DecodedSource {
+  const head = bytes.subarray(0, Math.min(bytes.length, 8192));
+  if (head.includes(0)) return { text: '', skipped: 'binary file (contains NUL bytes); not analysed', notes: [] };
+  try {
+    return { text: strictUtf8.decode(bytes), notes: [] };
+  } catch {
+    return { text: utf8.decode(bytes), notes: ['not valid UTF-8: invalid bytes were read as U+FFFD'] };
+  }
+}
+
+/** Annotations that take a parenthesised argument and mean nothing to the lock analysis. */
+const CALL_ANNOTATIONS = new Set([
+  '__acquires', '__releases', '__must_hold', '__cond_acquires', '__cond_releases', '__attribute__',
+  '__attribute', '__aligned', '__section', '__printf', '__scanf', '__alloc_size', '__counted_by',
+  '__diag_ignore', '__nocfi', '__assume_aligned', '__malloc', '__acquire_shared', '__releases_shared',
+  '__must_hold_shared', '__guarded_by', '__pt_guarded_by', '__no_sanitize_address', '__weak_alias',
+  '__cleanup', '__free', '__designated_init', '__cacheline_aligned_in_smp', '__percpu_qual',
+]);
+
+/** Bare-word annotations the C grammar would read as a type or declarator. */
+const WORD_ANNOTATIONS = new Set([
+  '__init', '__exit', '__ref', '__meminit', '__meminitdata', '__initdata', '__initconst', '__always_inline',
+  'noinline', '__noinline', '__must_check', '__user', '__rcu', '__iomem', '__percpu', '__force', '__cold',
+  '__hot', '__read_mostly', '__ro_after_init', 'notrace', '__noreturn', '__latent_entropy', '__always_unused',
+  '__maybe_unused', '__used', '__visible', 'asmlinkage', '__sched', '__kprobes', '__init_or_module', '__weak',
+  '__randomize_layout', '__flatten', '__pure', '__cpuidle', 'noinstr', '__noinstr', '__irq_entry', '__lockfunc',
+  '__bitwise', '__safe', '__nocast', '__private', '__kernel', '__packed', '__cacheline_aligned',
+  '__cacheline_aligned_in_smp', '____cacheline_aligned', '____cacheline_aligned_in_smp', '__page_aligned_bss',
+  '__initconst', '__refdata', '__exitdata', '__net_init', '__net_exit', '__devinit', '__mmu_notifier_invalidate',
+  '__no_kcsan', '__no_sanitize_or_inline', '__no_randomize_layout', '__nostackprotector', '__alias', '__unused',
+  '__always_used', 'noinline_for_stack', '__ksym', '__bpf_kfunc', '__init_memblock', '__meminit_or_module',
+]);
+
+const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/**
+ * Blanks kernel annotations with spaces of the same length, so every offset,
+ * line and column stays as in the file. Skips comments and strings.
+ */
+export function blankAnnotations(text: string): string {
+  const out = text.split('');
+  let changed = false;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const ch = text.charCodeAt(i);
+    if (ch === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+      continue;
+    }
+    if (ch === 47 && text.charCodeAt(i + 1) === 47) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? n : end;
+      continue;
+    }
+    if (ch === 34 /* " */ || ch === 39 /* ' */) {
+      let j = i + 1;
+      while (j < n && text.charCodeAt(j) !== ch && text.charCodeAt(j) !== 10) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    if (ch === 95 /* _ */ || (ch >= 97 && ch <= 122) || (ch >= 65 && ch <= 90)) {
+      IDENT.lastIndex = i;
+      const m = IDENT.exec(text);
+      const word = m![0];
+      const prev = i > 0 ? text.charCodeAt(i - 1) : 32;
+      const atWordStart = !(prev === 95 || (prev >= 48 && prev <= 57) || (prev >= 65 && prev <= 90) || (prev >= 97 && prev <= 122));
+      let end = i + word.length;
+      if (atWordStart && CALL_ANNOTATIONS.has(word)) {
+        let j = end;
+        while (j < n && (text[j] === ' ' || text[j] === '\t')) j++;
+        if (text[j] === '(') {
+          let depth = 0;
+          for (; j < n; j++) {
+            if (text[j] === '(') depth++;
+            else if (text[j] === ')' && --depth === 0) break;
+          }
+          if (j < n) {
+            for (let k = i; k <= j; k++) if (out[k] !== '\n') out[k] = ' ';
+            changed = true;
+            end = j + 1;
+          }
+        }
+      } else if (atWordStart && WORD_ANNOTATIONS.has(word)) {
+        for (let k = i; k < end; k++) out[k] = ' ';
+        changed = true;
+      }
+      i = end;
+      continue;
+    }
+    i++;
+  }
+  return changed ? out.join('') : text;
+}
