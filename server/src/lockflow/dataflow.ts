@@ -13,11 +13,14 @@ import type { Expr, FunctionIR, Span, Stmt } from '../parse/ir';
 import { VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
-  type AbsState, type Mode, type ValueClass, MODE_CHAR, MODES, factValue, makeState, modeOf, truth, withFact,
+  type AbsState, type Mode, type ValueClass, MODE_CHAR, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
   withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { type Requirement, type Summary } from './summary';
+
+/** Fact carried by a path that blocked on a lock it already held (LL002/LL001 reported there). */
+export const DEADLOCK = 'x:deadlock=1';
 
 /** Above this many states at one point, path facts are dropped there (keeps big functions bounded). */
 const STATE_CAP = 48;
@@ -69,17 +72,21 @@ interface Emit {
 }
 
 export function analyseFunction(fn: FunctionIR, env: FlowEnv): FlowResult {
+  const flow = prepare(fn, env);
+  flow.run();
+  return flow.result();
+}
+
+function prepare(fn: FunctionIR, env: FlowEnv): Flow {
   const cfg = buildCfg(fn);
   const lockArgs: string[] = [];
   const trackedVars = new Set<string>();
-  const condCount = new Map<string, number>();
   scanFunction(fn, env, lockArgs, trackedVars);
+  // Conditions tested more than once (vms->unlock in vms_complete_munmap_vmas) are remembered per path.
+  const condCount = new Map<string, number>();
   for (const n of cfg.nodes) if (n.kind === 'branch' && n.ct) condCount.set(n.ct, (condCount.get(n.ct) ?? 0) + 1);
   const correlated = new Set([...condCount].filter(([ct, c]) => c > 1 && !trackedVars.has(ct)).map(([ct]) => ct));
-  const inst = new Instances(fn, lockArgs);
-  const flow = new Flow(fn, cfg, inst, env, trackedVars, correlated);
-  flow.run();
-  return flow.result();
+  return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated);
 }
 
 /** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
@@ -178,6 +185,25 @@ function containsToken(text: string, token: string): boolean {
   return false;
 }
 
+/** Runs single states through single nodes, for the path simulator. */
+export interface Stepper {
+  readonly cfg: Cfg;
+  readonly inst: Instances;
+  initial(entry: Mode): AbsState;
+  step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] };
+}
+
+export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
+  const flow = prepare(fn, env);
+  const { cfg, inst } = flow;
+  return {
+    cfg,
+    inst,
+    initial: (entry) => makeState(entry, MODE_CHAR[entry] + 'n'.repeat(inst.count - 1), [], 0),
+    step: (node, state) => flow.stepOne(node, state),
+  };
+}
+
 class Flow {
   private readonly states: Map<string, AbsState>[];
   private readonly pending: Map<string, AbsState>[];
@@ -190,8 +216,8 @@ class Flow {
 
   constructor(
     private readonly fn: FunctionIR,
-    private readonly cfg: Cfg,
-    private readonly inst: Instances,
+    readonly cfg: Cfg,
+    readonly inst: Instances,
     private readonly env: FlowEnv,
     private readonly tracked: Set<string>,
     private readonly correlated: Set<string>,
@@ -244,7 +270,7 @@ class Flow {
     const have = this.states[id];
     const merged = new Map<string, AbsState>();
     for (const s of have.values()) {
-      const w = withoutFacts(s, () => true);
+      const w = withoutFacts(s, (f) => !f.startsWith('x:'));
       merged.set(w.key, w);
     }
     this.states[id] = merged;
@@ -276,6 +302,14 @@ class Flow {
     };
   }
 
+  stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] } {
+    this.recording = true;
+    this.events = [];
+    const outs = this.transfer(node, [state]);
+    this.recording = false;
+    return { outs, events: this.events };
+  }
+
   /** Output states per successor. */
   transfer(node: CfgNode, input: AbsState[]): AbsState[][] {
     this.current = node.id;
@@ -299,7 +333,7 @@ class Flow {
       case 'return': {
         const after: AbsState[] = [];
         for (const s of input) {
-          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, () => true), node.e ? v : undefined)));
+          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, (f) => !f.startsWith('x:')), node.e ? v : undefined)));
         }
         outs[0] = after;
         return outs;
@@ -315,6 +349,7 @@ class Flow {
       case 'branch': {
         const known = node.e?.k === 'num' ? node.e.v !== 0 : undefined;
         const corr = node.ct !== undefined && this.correlated.has(node.ct) ? 'c:' + node.ct : undefined;
+        const tested = testedVariable(node.e, this.tracked);
         for (const s of input) {
           if (known !== undefined) {
             outs[known ? 0 : 1].push(s);
@@ -326,8 +361,14 @@ class Flow {
               const f = factValue(t, corr);
               if (f !== undefined) b = f === 't';
             }
-            if (b !== false) outs[0].push(corr ? withFact(t, corr, 't') : t);
-            if (b !== true && n > 1) outs[1].push(corr ? withFact(t, corr, 'f') : t);
+            // `if (vms->unlock)`: remember what the branch learnt about the tested variable.
+            const learn = (x: AbsState, taken: boolean) => {
+              let y = corr ? withFact(x, corr, taken ? 't' : 'f') : x;
+              if (v === 'u' && tested) y = withFact(y, 'v:' + tested.name, tested.negated !== taken ? 'nz' : 'z');
+              return y;
+            };
+            if (b !== false) outs[0].push(learn(t, true));
+            if (b !== true && n > 1) outs[1].push(learn(t, false));
           });
         }
         return outs;
@@ -340,7 +381,7 @@ class Flow {
     if (!e) return emit(s, 'u');
     switch (e.k) {
       case 'num':
-        return emit(s, e.v === 0 ? 'z' : e.v < 0 ? 'e' : 'p');
+        return emit(s, numberClass(e.v));
       case 'id': {
         const f = this.tracked.has(e.name) ? factValue(s, 'v:' + e.name) : undefined;
         return emit(s, (f as ValueClass | undefined) ?? 'u');
@@ -391,7 +432,7 @@ class Flow {
   /** Records the value class of a variable, and forgets facts about conditions that mention it. */
   private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
     let t = s;
-    if (s.facts.length) t = withoutFacts(s, (f) => f.startsWith('c:') && containsToken(f, lhs));
+    if (s.facts.length) t = withoutFacts(s, (f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs));
     if (this.tracked.has(lhs)) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
     return t;
   }
@@ -400,7 +441,7 @@ class Flow {
     // Passing &x lets the callee change x: forget what we knew of it.
     for (const a of e.a) if (a.startsWith('&') && this.tracked.has(a.slice(1))) s = withFact(s, 'v:' + a.slice(1), undefined);
     const wrap = VALUE_WRAPPERS.get(e.f);
-    if (wrap) return emit(s, e.sub?.length ? wrap(firstArgValue) : 'u');
+    if (wrap) return emit(s, e.sub?.length ? (wrap(firstArgValue) as ValueClass) : 'u');
     const p = primitiveFor(e.f, e.a, this.env.extraPrimitives);
     if (p) return this.applyPrimitive(p, e.f, e.a, e.at, s, emit);
     const summary = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) ? this.env.summary(e.f) : undefined;
@@ -415,8 +456,10 @@ class Flow {
     if (summary.requires && !summary.requires.modes.includes(b) && i === 0 && !(s.touched & 1)) {
       if (!this.violated.has(s.entry)) this.violated.set(s.entry, { why: `calls ${e.f}(), which ${summary.requires.why}`, at: e.at, source: 'callee' });
     }
+    // A callee that locks or unlocks acts for this path: its effect counts as this function's own.
+    const acts = !!summary.acquires || results.some(([m]) => m !== b);
     for (const [m, v] of results) {
-      const t = m === b ? s : withMode(s, i, m);
+      const t = m !== b ? withMode(s, i, m) : acts ? withTouched(s, i) : s;
       after.push(t);
       emit(t, v);
     }
@@ -433,15 +476,22 @@ class Flow {
     };
     switch (p.kind) {
       case 'acquire':
+        if (!p.taken && b !== 'none' && !s.facts.includes(DEADLOCK)) {
+          // Blocking on a lock this thread holds never returns; the path goes on marked, so later rules stay quiet on it.
+          out(withFact(withMode(s, i, p.mode), 'x:deadlock', '1'), 'u');
+          break;
+        }
         if (p.taken) {
           out(withMode(s, i, p.mode), p.taken);
           out(withTouched(s, i), p.notTaken!);
         } else out(withMode(s, i, p.mode), 'u');
         break;
       case 'release':
+        this.noteEntryRelease(p, callee, at, s, i, b);
         out(withMode(s, i, 'none'), 'u');
         break;
       case 'downgrade':
+        this.noteEntryRelease(p, callee, at, s, i, b);
         out(withMode(s, i, b === 'write' ? 'read' : b), 'u');
         break;
       case 'assert': {
@@ -461,15 +511,42 @@ class Flow {
     }
   }
 
+  /** Releasing a lock this path did not take: the function needs its caller to hold it in that mode. */
+  private noteEntryRelease(p: Primitive, callee: string, at: Span, s: AbsState, i: number, b: Mode): void {
+    if (i !== 0 || s.touched & 1 || b === p.mode || this.violated.has(s.entry) || p.kind === 'acquire') return;
+    if (callee === 'guard-release') return;
+    this.violated.set(s.entry, { why: `releases mmap_lock it did not take (${callee} expects ${p.mode})`, at, source: 'release' });
+  }
+
   private record(ev: Omit<FlowEvent, 'node'>): void {
     this.events.push({ node: this.current, ...ev });
   }
 }
 
-/** Value of `a OP b` where one side is a constant (`ret < 0`, `vma == NULL`). */
+/** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`. */
+function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean } | undefined {
+  let negated = false;
+  for (let cur = e, i = 0; cur && i < 8; i++) {
+    if (cur.k === 'id') return tracked.has(cur.name) ? { name: cur.name, negated } : undefined;
+    if (cur.k === 'not') {
+      negated = !negated;
+      cur = cur.e;
+    } else if (cur.k === 'call' && (cur.f === 'unlikely' || cur.f === 'likely') && cur.sub?.length) cur = cur.sub[0];
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** Value of `a OP b` where one side is a constant (`ret < 0`, `vma == NULL`, `ret == 1`). */
 function compare(op: string, ea: Expr, va: ValueClass, eb: Expr, vb: ValueClass): ValueClass {
   let v: ValueClass;
   let o = op;
+  if ((op === '==' || op === '!=') && (eb.k === 'num' && eb.v !== 0 || ea.k === 'num' && ea.v !== 0)) {
+    const k = numberClass(eb.k === 'num' ? eb.v : (ea as { v: number }).v);
+    const x = eb.k === 'num' ? va : vb;
+    const eq: ValueClass = x === k && k !== 'p' && k !== 'e' ? 'p' : x === 'u' || x === 'p' || (x === 'e' && k === 'e') ? 'u' : 'z';
+    return op === '==' ? eq : eq === 'u' ? 'u' : eq === 'p' ? 'z' : 'p';
+  }
   if (eb.k === 'num' && eb.v === 0) v = va;
   else if (ea.k === 'num' && ea.v === 0) {
     v = vb;

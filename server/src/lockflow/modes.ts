@@ -9,14 +9,24 @@ export const CHAR_MODE: Record<string, Mode> = { n: 'none', r: 'read', w: 'write
  * What a value is known to be, as far as lock logic needs: zero/NULL/false,
  * positive or a valid pointer, an error (negative errno or ERR_PTR), or unknown.
  */
-export type ValueClass = 'z' | 'p' | 'e' | 'u';
+/** `nz`: non-zero, sign unknown (learnt from `if (err)`). */
+export type ValueClass = 'z' | 'p' | 'e' | 'nz' | 'u' | SmallInt;
+/** An exactly known small positive value (`return 1;` in 5.x __do_munmap means "downgraded"). */
+export type SmallInt = `n${number}`;
+
+export function numberClass(v: number): ValueClass {
+  if (v === 0) return 'z';
+  if (v < 0) return 'e';
+  return Number.isInteger(v) && v <= 64 ? `n${v}` : 'p';
+}
 
 export function truth(v: ValueClass): boolean | undefined {
   return v === 'z' ? false : v === 'u' ? undefined : true;
 }
 
 export function describeValue(v: ValueClass): string {
-  return { z: 'returns 0/NULL/false', p: 'returns non-zero/valid', e: 'returns an error', u: 'returns' }[v];
+  if (v.startsWith('n')) return `returns ${v.slice(1)}`;
+  return ({ z: 'returns 0/NULL/false', p: 'returns non-zero/non-NULL', e: 'returns an error', nz: 'returns non-zero', u: 'returns' } as Record<string, string>)[v];
 }
 
 /**

@@ -1,6 +1,6 @@
 /** What a function does to its caller's mmap_lock: the summary callers apply at each call. */
 import type { Span } from '../parse/ir';
-import { MODES, type Mode, type ValueClass } from './modes';
+import { describeValue, MODES, type Mode, type ValueClass } from './modes';
 
 export interface Requirement {
   /** Entry modes the function accepts. */
@@ -9,7 +9,7 @@ export interface Requirement {
   why: string;
   file?: string;
   at?: Span;
-  source: 'assert' | 'doc' | 'callee' | 'callback';
+  source: 'assert' | 'doc' | 'callee' | 'callback' | 'release';
 }
 
 export interface Summary {
@@ -20,6 +20,9 @@ export interface Summary {
   /** Set when the function takes mmap_lock with a blocking acquire, itself or through callees. */
   acquires?: { via: string[]; file: string; at: Span; callee: string };
 }
+
+/** Not computed yet, in the least fixpoint: calls to it end the path for now. */
+export const BOTTOM: Summary = Object.freeze({ trans: { none: [], read: [], write: [] } }) as Summary;
 
 export const IDENTITY: Summary = Object.freeze({
   trans: { none: [['none', 'u']], read: [['read', 'u']], write: [['write', 'u']] },
@@ -51,7 +54,7 @@ export function describeTrans(s: Summary, entry: Mode): string {
   const parts = [...byMode].map(([m, vs]) => {
     const known = vs.filter((v) => v !== 'u');
     if (byMode.size === 1 || !known.length) return m;
-    return `${m} when it ${known.map((v) => ({ z: 'returns 0/NULL/false', p: 'returns non-zero/non-NULL', e: 'returns an error' })[v as 'z' | 'p' | 'e']).join(' or ')}`;
+    return `${m} when it ${known.map(describeValue).join(' or ')}`;
   });
   return `${entry} -> ${parts.join('; ')}`;
 }

@@ -73,6 +73,8 @@ class FileBuilder {
       case 'identifier':
         if (n.text === 'NULL') return { k: 'num', v: 0 };
         return { k: 'id', name: n.text };
+      case 'null':
+        return { k: 'num', v: 0 };
       case 'true':
         return { k: 'num', v: 1 };
       case 'false':
@@ -414,6 +416,15 @@ function functionDeclarator(n: Node | null): Node | null {
   return null;
 }
 
+function returnKind(def: Node): FunctionIR['returns'] {
+  const decl = def.childForFieldName('declarator');
+  if (decl?.type === 'pointer_declarator') return 'ptr';
+  const type = def.childForFieldName('type')?.text ?? '';
+  if (type === 'void') return 'void';
+  if (type === 'bool' || type === '_Bool') return 'bool';
+  return 'int';
+}
+
 function paramNames(list: Node | null): string[] {
   if (!list) return [];
   return named(list)
@@ -479,7 +490,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
           const nameNode = fd?.childForFieldName('declarator') ?? null;
           const name = nameNode ? declaratorName(nameNode) : undefined;
           const body = c.childForFieldName('body');
-          if (name && body) addFunction(c, nameNode, name, paramNames(fd!.childForFieldName('parameters')), body, pp, {}, c);
+          if (name && body) addFunction(c, nameNode, name, paramNames(fd!.childForFieldName('parameters')), body, pp, { returns: returnKind(c) }, c);
           break;
         }
         case 'expression_statement': {

@@ -58,6 +58,8 @@ export interface FunctionIR {
   nameAt: Span;
   params: string[];
   isStatic: boolean;
+  /** What it returns, as far as reading lock contracts needs: a pointer, a bool, another value, nothing. */
+  returns?: 'ptr' | 'bool' | 'int' | 'void';
   /** The comment just before the definition (kerneldoc), if any. */
   doc?: string;
   /** Comments inside the body that state locking context ("Caller holds mmap_lock"). */

@@ -1,0 +1,176 @@
+/**
+ * kernel-lock-lens: the command line. A contract for scripts and CI:
+ * exit 0 when clean, 1 when problems were found, 2 on usage or I/O errors.
+ */
+import * as fs from 'fs';
+import { LockEngine } from '../engine/engine';
+import { UsageError } from '../index/workspace-index';
+import { MODES, type Mode } from '../lockflow/modes';
+import { ArgError, parseArgs } from './args';
+import { annotationText, diagnosticJson, diagnosticText, sarif, simulationText } from './format';
+
+export const VERSION = '0.1.0';
+
+const HELP = `kernel-lock-lens ${VERSION}: which mmap_lock modes are held at every line of Linux mm code
+
+Usage:
+  kernel-lock-lens annotate FILE... --root DIR [--json]
+  kernel-lock-lens check --root DIR [PATH...] [--json|--sarif]
+  kernel-lock-lens simulate FUNCTION --root DIR [--file F] [--entry none|read|write] [--max-paths N] [--json]
+  kernel-lock-lens lsp --stdio
+
+Options:
+  --root DIR        the kernel tree (required); paths are relative to it
+  --json            machine-readable output
+  --sarif           SARIF 2.1.0 (check only)
+  --no-cache        do not read or write the parse cache
+  --cache-dir DIR   where the parse cache lives (default: $XDG_CACHE_HOME/kernel-lock-lens)
+  --prefer PATHS    comma-separated path prefixes whose definitions win when a name is defined twice
+  --quiet           no progress on stderr
+  -h, --help        this text
+
+Exit status: 0 no problems, 1 problems found, 2 usage or I/O error.`;
+
+const VALUED = new Set(['root', 'file', 'entry', 'cache-dir', 'prefer', 'max-paths']);
+const FLAGS = new Set(['json', 'sarif', 'no-cache', 'quiet', 'help', 'stdio', 'version']);
+
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, VALUED, FLAGS);
+  } catch (e) {
+    err(`kernel-lock-lens: ${(e as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.flags.has('version')) {
+    out(VERSION);
+    return 0;
+  }
+  if (args.flags.has('help') || !args.command || args.command === 'help') {
+    out(HELP);
+    return args.command || args.flags.has('help') ? 0 : 2;
+  }
+  const quiet = args.flags.has('quiet') || !process.stderr.isTTY;
+  const progress = (phase: string, done: number, total: number) => {
+    if (!quiet) process.stderr.write(`\r${phase} ${done}/${total}   `);
+    if (!quiet && done === total) process.stderr.write('\n');
+  };
+  try {
+    switch (args.command) {
+      case 'annotate':
+        return await annotate(args.positionals, args, out, err, progress);
+      case 'check':
+        return await check(args.positionals, args, out, err, progress);
+      case 'simulate':
+        return await simulateCmd(args.positionals, args, out, progress);
+      default:
+        err(`kernel-lock-lens: unknown command ${args.command}\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ArgError) {
+      err(`kernel-lock-lens: ${e.message}`);
+      return 2;
+    }
+    err(`kernel-lock-lens: internal error: ${(e as Error).stack ?? String(e)}`);
+    return 2;
+  }
+}
+
+type Args = ReturnType<typeof parseArgs>;
+
+async function openEngine(args: Args, include: string[], progress: (p: string, d: number, t: number) => void): Promise<LockEngine> {
+  const root = args.options.get('root');
+  if (!root) throw new UsageError('--root DIR is required');
+  const prefer = args.options.get('prefer')?.split(',').filter(Boolean);
+  return LockEngine.open({
+    root,
+    noCache: args.flags.has('no-cache'),
+    cacheRoot: args.options.get('cache-dir'),
+    include,
+    prefer,
+    onProgress: progress,
+  });
+}
+
+function relInclude(root: string | undefined, files: string[]): string[] {
+  if (!root) return [];
+  const path = require('path') as typeof import('path');
+  return files.map((f) => {
+    const abs = path.resolve(f);
+    const r = path.relative(path.resolve(root), abs);
+    return (r.startsWith('..') ? f : r).split(path.sep).join('/');
+  });
+}
+
+async function annotate(files: string[], args: Args, out: (s: string) => void, err: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
+  if (!files.length) throw new UsageError('annotate needs at least one FILE');
+  const root = args.options.get('root');
+  const rels = relInclude(root, files).map((r, i) => (fs.existsSync(require('path').join(root ?? '.', r)) ? r : files[i]));
+  const engine = await openEngine(args, rels, progress);
+  const result = [];
+  let status = 0;
+  for (const f of rels) {
+    const rel = engine.rel(f);
+    if (!engine.files.has(rel)) {
+      err(`kernel-lock-lens: ${f}: not found under --root`);
+      status = 2;
+      continue;
+    }
+    const a = engine.annotate(rel);
+    if (args.flags.has('json')) result.push({ file: a.file, functions: a.functions, notes: a.notes });
+    else {
+      const text = fs.readFileSync(require('path').join(engine.root, rel), 'utf8');
+      out(annotationText(a, text));
+    }
+  }
+  if (args.flags.has('json')) out(JSON.stringify({ files: result }, null, 1));
+  return status;
+}
+
+async function check(paths: string[], args: Args, out: (s: string) => void, err: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
+  const t0 = Date.now();
+  const engine = await openEngine(args, [], progress);
+  const diags = engine.check(paths.length ? paths : undefined);
+  const s = engine.indexStats!;
+  const stats = {
+    files: engine.files.size,
+    discovered: s.discovered,
+    parsed: s.parsed,
+    fromCache: s.fromCache,
+    functions: engine.program.stats.functions,
+    analysed: engine.program.stats.analysed,
+    diagnostics: diags.length,
+    ms: Date.now() - t0,
+    parseFailures: [...engine.files.values()].filter((f) => f.errorBytes > 0).length,
+  };
+  if (args.flags.has('sarif')) out(JSON.stringify(sarif(diags, VERSION), null, 1));
+  else if (args.flags.has('json')) out(JSON.stringify({ diagnostics: diags.map(diagnosticJson), stats }, null, 1));
+  else {
+    for (const d of diags) out(diagnosticText(d));
+    err(`${diags.length} problem(s) in ${stats.files} file(s) (${stats.functions} functions) in ${(stats.ms / 1000).toFixed(1)} s`);
+  }
+  for (const p of engine.problems.slice(0, 20)) err(`kernel-lock-lens: ${p}`);
+  return diags.length ? 1 : 0;
+}
+
+async function simulateCmd(pos: string[], args: Args, out: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
+  const name = pos[0];
+  if (!name) throw new UsageError('simulate needs a FUNCTION name');
+  const entry = args.options.get('entry');
+  if (entry && !MODES.includes(entry as Mode)) throw new UsageError(`--entry must be one of ${MODES.join(', ')}`);
+  const maxPaths = args.options.has('max-paths') ? Number(args.options.get('max-paths')) : undefined;
+  if (maxPaths !== undefined && !(maxPaths > 0)) throw new UsageError('--max-paths must be a positive number');
+  const file = args.options.get('file');
+  const engine = await openEngine(args, file ? relInclude(args.options.get('root'), [file]) : [], progress);
+  const r = engine.simulate(name, { file, entry: entry as Mode | undefined, maxPaths });
+  out(args.flags.has('json') ? JSON.stringify(r, null, 1) : simulationText(r));
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+    process.stderr.write(`kernel-lock-lens: ${String(e)}\n`);
+    process.exit(2);
+  });
+}

@@ -1,0 +1,117 @@
+/**
+ * The engine's one entry point for front ends (CLI, language server): open a
+ * tree, ask for annotations, diagnostics and simulations, feed edits. Plain
+ * data in, plain data out; nothing here knows about LSP or VS Code.
+ */
+import * as path from 'path';
+import type { FnRef } from '../interproc/function-table';
+import { Program, type ProgramOptions } from '../interproc/program';
+import { indexTree, type IndexOptions, type IndexStats, UsageError } from '../index/workspace-index';
+import type { Mode } from '../lockflow/modes';
+import type { FileIR } from '../parse/ir';
+import { parseFileText } from '../parse/parse-file';
+import { runRules } from '../rules/lock-rules';
+import type { Diagnostic } from '../rules/diagnostic';
+import { annotateFunction, type FunctionAnnotation } from './annotate';
+import { simulate, type SimOptions, type SimResult } from './simulate';
+
+export interface EngineOptions extends ProgramOptions, Omit<IndexOptions, 'root'> {
+  root: string;
+}
+
+export interface FileAnnotation {
+  file: string;
+  functions: FunctionAnnotation[];
+  notes: string[];
+}
+
+export class LockEngine {
+  readonly program: Program;
+  readonly files = new Map<string, FileIR>();
+  indexStats?: IndexStats;
+  problems: string[] = [];
+  analyseMs = 0;
+
+  private constructor(readonly root: string, readonly options: EngineOptions) {
+    this.program = new Program(options);
+  }
+
+  static async open(options: EngineOptions): Promise<LockEngine> {
+    const e = new LockEngine(path.resolve(options.root), options);
+    const idx = await indexTree({ ...options, root: options.root });
+    e.indexStats = idx.stats;
+    e.problems = idx.problems;
+    for (const f of idx.files) e.addFileIR(f);
+    e.analyse();
+    return e;
+  }
+
+  /** Relative path of a file given as the user typed it (relative to cwd or to the root). */
+  rel(file: string): string {
+    const abs = path.isAbsolute(file) ? file : path.resolve(file);
+    const r = path.relative(this.root, abs).split(path.sep).join('/');
+    if (!r.startsWith('..') && this.files.has(r)) return r;
+    const asRoot = file.split(path.sep).join('/').replace(/^\.\//, '');
+    return this.files.has(asRoot) ? asRoot : r.startsWith('..') ? asRoot : r;
+  }
+
+  addFileIR(ir: FileIR): void {
+    this.program.table.removeFile(ir.file);
+    this.files.set(ir.file, ir);
+    this.program.table.addFile(ir);
+  }
+
+  analyse(): void {
+    const t = Date.now();
+    this.program.analyse();
+    this.analyseMs = Date.now() - t;
+  }
+
+  /** Replaces one file's text (an edit) and re-analyses. */
+  async updateFile(rel: string, text: string): Promise<void> {
+    this.addFileIR(await parseFileText(rel, text));
+    this.analyse();
+  }
+
+  annotate(rel: string): FileAnnotation {
+    const ir = this.files.get(rel);
+    if (!ir) throw new UsageError(`${rel} is not in the index (is it under --root?)`);
+    const refs = this.program.table.byFile.get(rel) ?? [];
+    return { file: rel, functions: refs.map((r) => annotateFunction(this.program, r)), notes: ir.notes };
+  }
+
+  check(files?: string[]): Diagnostic[] {
+    const set = files?.length ? new Set(this.expandPaths(files)) : undefined;
+    return runRules(this.program, { files: set });
+  }
+
+  /** Paths or directory prefixes -> indexed files under them. */
+  expandPaths(paths: string[]): string[] {
+    const out: string[] = [];
+    for (const p of paths) {
+      const r = this.rel(p).replace(/\/$/, '');
+      for (const f of this.files.keys()) if (f === r || f.startsWith(r + '/') || r === '' || r === '.') out.push(f);
+    }
+    return out;
+  }
+
+  findFunction(name: string, file?: string): FnRef | undefined {
+    const defs = this.program.table.byName.get(name) ?? this.program.table.byName.get('sys_' + name) ?? [];
+    if (file) {
+      const rel = this.rel(file);
+      return defs.find((d) => d.file === rel);
+    }
+    if (defs.length <= 1) return defs[0];
+    return [...defs].sort((a, b) => this.program.table.rank(a, '') - this.program.table.rank(b, ''))[0];
+  }
+
+  simulate(name: string, opts: SimOptions & { file?: string } = {}): SimResult {
+    const ref = this.findFunction(name, opts.file);
+    if (!ref) throw new UsageError(`no function ${name}${opts.file ? ` in ${opts.file}` : ''} in the index`);
+    return simulate(this.program, ref, opts);
+  }
+
+  entryModes(ref: FnRef): Mode[] {
+    return this.program.entryModes(ref);
+  }
+}

@@ -1,0 +1,108 @@
+/** A small pool of parse workers; falls back to parsing in this thread when workers cannot start. */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+import { parseFileBytes } from '../parse/parse-file';
+import type { FileIR } from '../parse/ir';
+import { contentHash } from './ir-cache';
+import type { ParseReply, ParseRequest } from './parse-worker';
+
+export interface ParsedFile {
+  ir: FileIR;
+  hash: string;
+}
+
+export class ParsePool {
+  private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private waiting: Array<{ req: ParseRequest; resolve: (r: ParsedFile) => void; reject: (e: Error) => void }> = [];
+  private inflight = new Map<number, { resolve: (r: ParsedFile) => void; reject: (e: Error) => void; worker: Worker }>();
+  private nextId = 0;
+  private readonly size: number;
+
+  constructor(size = Math.min(4, Math.max(1, os.cpus().length))) {
+    this.size = size;
+    const script = path.join(__dirname, 'parse-worker.js');
+    if (size > 1 && fs.existsSync(script)) {
+      for (let i = 0; i < size; i++) {
+        try {
+          const w = new Worker(script);
+          w.on('message', (m: ParseReply) => this.onReply(w, m));
+          w.on('error', (err) => this.onWorkerError(w, err));
+          w.unref();
+          this.workers.push(w);
+          this.idle.push(w);
+        } catch {
+          break;
+        }
+      }
+    }
+  }
+
+  get threads(): number {
+    return this.workers.length || 1;
+  }
+
+  parse(abs: string, rel: string): Promise<ParsedFile> {
+    if (!this.workers.length) return parseHere(abs, rel);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ req: { id: this.nextId++, abs, rel }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.idle.length && this.waiting.length) {
+      const w = this.idle.pop()!;
+      const job = this.waiting.shift()!;
+      this.inflight.set(job.req.id, { resolve: job.resolve, reject: job.reject, worker: w });
+      // A busy worker keeps the process alive; an idle one must not.
+      w.ref();
+      w.postMessage(job.req);
+    }
+  }
+
+  private onReply(w: Worker, m: ParseReply): void {
+    const job = this.inflight.get(m.id);
+    this.inflight.delete(m.id);
+    w.unref();
+    this.idle.push(w);
+    if (job) {
+      if (m.ir && m.hash) job.resolve({ ir: m.ir, hash: m.hash });
+      else job.reject(new Error(m.error ?? 'worker failed'));
+    }
+    this.pump();
+  }
+
+  private onWorkerError(w: Worker, err: Error): void {
+    // A crashed worker fails its job; the rest go on in the others (or here).
+    for (const [id, job] of this.inflight) {
+      if (job.worker === w) {
+        this.inflight.delete(id);
+        job.reject(err);
+      }
+    }
+    this.workers = this.workers.filter((x) => x !== w);
+    this.idle = this.idle.filter((x) => x !== w);
+    if (!this.workers.length) {
+      const rest = this.waiting.splice(0);
+      for (const j of rest) parseHere(j.req.abs, j.req.rel).then(j.resolve, j.reject);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+    this.idle = [];
+  }
+
+  toString(): string {
+    return `ParsePool(${this.size})`;
+  }
+}
+
+async function parseHere(abs: string, rel: string): Promise<ParsedFile> {
+  const bytes = fs.readFileSync(abs);
+  return { ir: await parseFileBytes(rel, bytes), hash: contentHash(bytes) };
+}

@@ -1,0 +1,57 @@
+/**
+ * Function pointers: which struct members are called where, and what the
+ * kernel documents about the lock at each (Documentation/filesystems/locking.rst,
+ * the vm_operations_struct table).
+ */
+import type { Mode } from '../lockflow/modes';
+
+/** `vma->vm_ops->close` -> vm_operations_struct.close. The field that holds the ops names the struct. */
+const OPS_FIELDS: Record<string, string> = {
+  vm_ops: 'vm_operations_struct',
+  f_op: 'file_operations',
+};
+
+export interface CallbackCall {
+  struct: string;
+  member: string;
+}
+
+const CALLBACK_CALL = /(?:^|->|\.)(vm_ops|f_op)(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** Whether a callee expression calls through an ops struct we know. */
+export function callbackCall(callee: string): CallbackCall | undefined {
+  const m = CALLBACK_CALL.exec(callee);
+  if (!m) return undefined;
+  return { struct: OPS_FIELDS[m[1]], member: m[2] };
+}
+
+export interface DocumentedContext {
+  modes: Mode[];
+  text: string;
+}
+
+/** The documented mmap_lock context of vm_operations_struct members (and file_operations.mmap). */
+export const DOCUMENTED_CALLBACK_CONTEXT: Record<string, Record<string, DocumentedContext>> = {
+  vm_operations_struct: {
+    open: { modes: ['write'], text: 'called with mmap_lock held for write' },
+    close: { modes: ['read', 'write'], text: 'called with mmap_lock held for read or write; must never take mmap_lock' },
+    may_split: { modes: ['write'], text: 'called with mmap_lock held for write' },
+    mremap: { modes: ['write'], text: 'called with mmap_lock held for write' },
+    mprotect: { modes: ['write'], text: 'called with mmap_lock held for write' },
+    fault: { modes: ['none', 'read'], text: 'called with mmap_lock held for read, or with only the per-VMA lock' },
+    huge_fault: { modes: ['none', 'read'], text: 'called with mmap_lock held for read, or with only the per-VMA lock' },
+    map_pages: { modes: ['none', 'read'], text: 'called with mmap_lock held for read, or with only the per-VMA lock' },
+    page_mkwrite: { modes: ['none', 'read'], text: 'called with mmap_lock held for read, or with only the per-VMA lock' },
+    pfn_mkwrite: { modes: ['none', 'read'], text: 'called with mmap_lock held for read, or with only the per-VMA lock' },
+    access: { modes: ['none', 'read'], text: 'called with mmap_lock held for read (access_remote_vm)' },
+  },
+  file_operations: {
+    mmap: { modes: ['write'], text: 'called with mmap_lock held for write (mmap_region)' },
+  },
+};
+
+/** Members whose implementations must never take mmap_lock: the callers hold it (LL001). */
+export function callbackHoldsLock(struct: string, member: string): boolean {
+  const doc = DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member];
+  return !!doc && !doc.modes.includes('none');
+}

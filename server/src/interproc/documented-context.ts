@@ -1,0 +1,37 @@
+/**
+ * Requirements stated in prose: kerneldoc `Context:` lines and comments such
+ * as "Caller holds mmap_lock" or "must be called with mmap_lock held for write".
+ */
+import type { Mode } from '../lockflow/modes';
+
+export interface ProseRequirement {
+  modes: Mode[];
+  /** The sentence it came from, trimmed. */
+  text: string;
+}
+
+const LOCK = String.raw`(?:mmap_lock|mmap_sem|mmap lock|mmap semaphore|mm->mmap_lock|mm->mmap_sem|mmap_read_lock|mmap_write_lock)`;
+const NOT_HELD = new RegExp(String.raw`(must not|mustn't|should not|shouldn't|cannot|can't|never|without)\b[^.;]{0,40}\b(hold|held|holding|take|taking|be called with)?[^.;]{0,20}${LOCK}|${LOCK}[^.;]{0,30}\b(must not|mustn't|should not) be (held|taken|locked)|${LOCK}[^.;]{0,20}\b(is )?not held`, 'i');
+const WRITE = new RegExp(String.raw`${LOCK}[^.;]{0,40}\b(for write|for writing|in write mode|write[- ]?(mode|locked|lock)|exclusive(ly)?)|(write[- ]?lock(ed)?|exclusively)[^.;]{0,20}${LOCK}|mmap_write_lock`, 'i');
+const READ = new RegExp(String.raw`${LOCK}[^.;]{0,40}\b(for read|for reading|in read mode|read[- ]?(mode|locked|lock)|shared)|read[- ]?lock(ed)?[^.;]{0,20}${LOCK}|mmap_read_lock`, 'i');
+const HELD = new RegExp(String.raw`(hold|holds|held|holding|locked|under|with)\b[^.;]{0,30}${LOCK}|${LOCK}[^.;]{0,25}\b(held|locked|must be held|is held)`, 'i');
+const CONTEXT_CUE = /\b(context:|caller|callers|must|should|called with|call with|requires?|expects?|assumes?|with the|under the|holding|held)/i;
+
+/** Reads the first sentence that states an mmap_lock requirement. */
+export function proseRequirement(comment: string | undefined): ProseRequirement | undefined {
+  if (!comment || !/mmap[_ ](lock|sem)|mmap semaphore|mmap_(read|write)_lock/i.test(comment)) return undefined;
+  const clean = comment.replace(/^\s*(\/\*+|\*+\/?|\/\/)/gm, ' ').replace(/\s+/g, ' ');
+  const sentences = clean.split(/(?<=[.;])\s+|(?=Context:)|(?=Return:)/);
+  for (const raw of sentences) {
+    const s = raw.trim();
+    if (!/mmap[_ ](lock|sem)|mmap semaphore|mmap_(read|write)_lock/i.test(s) || !CONTEXT_CUE.test(s)) continue;
+    // "drops the mmap_lock", "may release": an effect, not a requirement on entry.
+    if (/\b(drops?|releases?|unlocks?|takes?|acquires?|grabs?|will (take|acquire|lock))\b[^.;]{0,20}(the )?mmap/i.test(s) && !/context:|caller/i.test(s)) continue;
+    const text = s.length > 160 ? s.slice(0, 157) + '...' : s;
+    if (NOT_HELD.test(s)) return { modes: ['none'], text };
+    if (WRITE.test(s) && !/\bor\b[^.;]{0,12}\bread|\bread\b[^.;]{0,12}\bor\b/i.test(s)) return { modes: ['write'], text };
+    if (READ.test(s)) return { modes: ['read', 'write'], text };
+    if (HELD.test(s)) return { modes: ['read', 'write'], text };
+  }
+  return undefined;
+}

@@ -1,0 +1,208 @@
+/**
+ * Every function definition in the index, and which one a call means.
+ *
+ * One name can have several definitions: mm/mmap.c and mm/nommu.c both
+ * define exit_mmap (CONFIG_MMU decides), each architecture defines its own
+ * hooks, headers define `static inline` stubs under `#else`. A call resolves
+ * to the definition a default configuration builds (MMU on, x86); the others
+ * stay visible as alternatives and are never merged into the chosen one.
+ */
+import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
+import { isPrimitiveName } from '../lockflow/primitives';
+
+export interface FnRef {
+  /** Stable id: `file:line:name`. */
+  id: string;
+  file: string;
+  fn: FunctionIR;
+  /** Names this function calls, and callback call expressions such as `vma->vm_ops->close`. */
+  calls: Set<string>;
+  /** Every call, in source order. */
+  sites: CallSite[];
+}
+
+export interface CallSite {
+  f: string;
+  a: string[];
+  at: Span;
+}
+
+export interface ResolveOptions {
+  /** Path prefixes whose definitions win (a user's choice of configuration). */
+  prefer?: string[];
+  /** Architecture directory to prefer under arch/ (default x86). */
+  arch?: string;
+}
+
+export class FunctionTable {
+  readonly byName = new Map<string, FnRef[]>();
+  readonly byFile = new Map<string, FnRef[]>();
+  readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
+  private readonly resolved = new Map<string, FnRef | null>();
+
+  constructor(private readonly options: ResolveOptions = {}) {}
+
+  addFile(ir: FileIR): void {
+    const refs: FnRef[] = [];
+    for (const fn of ir.functions) {
+      // The API's own inline definitions are primitives: never analysed, never called through.
+      if (isPrimitiveName(fn.name)) continue;
+      const sites = collectCallSites(fn.body);
+      const calls = new Set(sites.map((c) => c.f));
+      const ref: FnRef = { id: `${ir.file}:${fn.at[0]}:${fn.name}`, file: ir.file, fn, calls, sites };
+      refs.push(ref);
+      const list = this.byName.get(fn.name);
+      if (list) list.push(ref);
+      else this.byName.set(fn.name, [ref]);
+    }
+    this.byFile.set(ir.file, refs);
+    for (const cb of ir.callbacks) this.callbacks.push({ ...cb, file: ir.file });
+    this.resolved.clear();
+  }
+
+  removeFile(file: string): void {
+    const refs = this.byFile.get(file);
+    if (!refs) return;
+    for (const r of refs) {
+      const list = this.byName.get(r.fn.name)!.filter((x) => x !== r);
+      if (list.length) this.byName.set(r.fn.name, list);
+      else this.byName.delete(r.fn.name);
+    }
+    this.byFile.delete(file);
+    for (let i = this.callbacks.length - 1; i >= 0; i--) if (this.callbacks[i].file === file) this.callbacks.splice(i, 1);
+    this.resolved.clear();
+  }
+
+  all(): FnRef[] {
+    return [...this.byFile.values()].flat();
+  }
+
+  /** Definitions a call from `fromFile` can reach: non-static ones, header inlines, and statics of the same file. */
+  visible(name: string, fromFile: string): FnRef[] {
+    const list = this.byName.get(name);
+    if (!list) return [];
+    return list.filter((r) => !r.fn.isStatic || r.file === fromFile || r.file.endsWith('.h'));
+  }
+
+  /** The definition a call to `name` from `fromFile` means under the default configuration. */
+  resolve(name: string, fromFile: string): FnRef | undefined {
+    const list = this.byName.get(name);
+    if (!list) return undefined;
+    if (list.length === 1) return list[0].fn.isStatic && !list[0].file.endsWith('.h') && list[0].file !== fromFile ? undefined : list[0];
+    const key = name + '\0' + fromFile;
+    const cached = this.resolved.get(key);
+    if (cached !== undefined) return cached ?? undefined;
+    const candidates = this.visible(name, fromFile);
+    let best: FnRef | undefined;
+    let bestScore = Infinity;
+    for (const c of candidates) {
+      const s = this.rank(c, fromFile);
+      if (s < bestScore) {
+        best = c;
+        bestScore = s;
+      }
+    }
+    this.resolved.set(key, best ?? null);
+    return best;
+  }
+
+  /** Lower is more likely the built definition. */
+  rank(r: FnRef, fromFile: string): number {
+    let score = 0;
+    if (this.options.prefer?.some((p) => r.file.startsWith(p))) score -= 1000;
+    if (r.file === fromFile) score -= 100;
+    const arch = /^arch\/([^/]+)\//.exec(r.file)?.[1];
+    if (arch) score += arch === (this.options.arch ?? 'x86') ? -2 : 40;
+    if (r.file === 'mm/nommu.c') score += 50;
+    for (const c of r.fn.pp) {
+      if (/!\s*\(?\s*(defined\s*\(?\s*)?CONFIG_MMU\b/.test(c)) score += 50;
+      else if (/\bCONFIG_MMU\b/.test(c)) score -= 5;
+      else if (c.startsWith('!')) score += 10;
+      else score -= 1;
+    }
+    // A stub is short; the real thing is not.
+    score -= Math.min(5, (r.fn.at[2] - r.fn.at[0]) / 20);
+    return score;
+  }
+}
+
+/** Calls of a function body, in evaluation order; guards appear as calls to `guard` / `scoped_guard`. */
+export function collectCallSites(body: Stmt): CallSite[] {
+  const out: CallSite[] = [];
+  const e = (x: Expr | null | undefined): void => {
+    if (!x) return;
+    switch (x.k) {
+      case 'call':
+        x.sub?.forEach(e);
+        out.push({ f: x.f, a: x.a, at: x.at });
+        return;
+      case 'not':
+        return e(x.e);
+      case 'and':
+      case 'or':
+      case 'cmp':
+        e(x.a);
+        e(x.b);
+        return;
+      case 'assign':
+        return e(x.rhs);
+      case 'other':
+        x.subs.forEach(e);
+        return;
+      case 'guard':
+        out.push({ f: 'guard', a: [x.kind, x.arg], at: x.at });
+        return;
+      default:
+    }
+  };
+  const s = (x: Stmt | undefined): void => {
+    if (!x) return;
+    switch (x.k) {
+      case 'block':
+      case 'case':
+        x.s.forEach(s);
+        return;
+      case 'expr':
+        return e(x.e);
+      case 'return':
+      case 'noreturn':
+        return e(x.e);
+      case 'if':
+        e(x.c);
+        s(x.then);
+        s(x.else);
+        return;
+      case 'while':
+      case 'do':
+        e(x.c);
+        s(x.body);
+        return;
+      case 'for':
+        s(x.init);
+        e(x.c);
+        e(x.upd);
+        s(x.body);
+        return;
+      case 'loopmacro':
+        e(x.head);
+        s(x.body);
+        return;
+      case 'scoped':
+        out.push({ f: 'scoped_guard', a: [x.kind, x.arg], at: x.at });
+        s(x.body);
+        return;
+      case 'switch':
+        e(x.c);
+        s(x.body);
+        return;
+      case 'label':
+        return s(x.s);
+      case 'pp':
+        x.branches.forEach(s);
+        return;
+      default:
+    }
+  };
+  s(body);
+  return out;
+}

@@ -1,0 +1,328 @@
+/**
+ * The whole indexed tree as one program: summaries computed bottom-up from
+ * bodies (a worklist over the reverse call graph, recursion-safe by a cap on
+ * re-analyses), then entry states pushed top-down from roots, callers and
+ * callback call sites, each fact with its provenance.
+ */
+import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
+import { MODES, modeOf, type Mode, type ValueClass } from '../lockflow/modes';
+import type { Primitive } from '../lockflow/primitives';
+import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
+import type { Span } from '../parse/ir';
+import { callbackCall, DOCUMENTED_CALLBACK_CONTEXT } from './callbacks';
+import { proseRequirement } from './documented-context';
+import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
+
+/** Why a mode can be held when a function starts. */
+export interface EntrySource {
+  kind: 'caller' | 'callback' | 'root';
+  modes: Mode[];
+  caller?: string;
+  callerId?: string;
+  file?: string;
+  /** Span of the call in the caller. */
+  at?: Span;
+  /** For callbacks: `vm_operations_struct.close`. */
+  via?: string;
+  why?: string;
+}
+
+/** A call site with the modes its caller may hold there, per caller entry mode. */
+export interface SiteStates {
+  site: CallSite;
+  inst: number;
+  byEntry: Record<Mode, Set<Mode>>;
+  /** The callee's summary applied at this call (for rules). */
+  summary?: Summary;
+}
+
+export interface ProgramOptions extends ResolveOptions {
+  extraPrimitives?: ReadonlyMap<string, Primitive>;
+}
+
+/** Re-analyses of one function before its summary is frozen (recursion and long chains). */
+const MAX_REANALYSES = 8;
+
+export class Program {
+  readonly table: FunctionTable;
+  readonly summaries = new Map<string, Summary>();
+  readonly flows = new Map<string, FlowResult>();
+  readonly entries = new Map<string, Map<Mode, EntrySource[]>>();
+  readonly sites = new Map<string, SiteStates[]>();
+  /** Callback registrations resolved to definitions: function id -> `struct.member` names. */
+  readonly registeredAs = new Map<string, Array<{ struct: string; member: string; file: string; at: Span }>>();
+  stats = { functions: 0, analysed: 0, reanalyses: 0, summaryMs: 0, entryMs: 0 };
+
+  constructor(readonly options: ProgramOptions = {}) {
+    this.table = new FunctionTable(options);
+  }
+
+  /** Functions queued for their first analysis: BOTTOM until then (least fixpoint; recursion converges). */
+  private readonly pending = new Set<string>();
+
+  env(ref: FnRef): FlowEnv {
+    return {
+      summary: (callee: string) => {
+        const r = this.table.resolve(callee, ref.file);
+        if (!r) return undefined;
+        return this.summaries.get(r.id) ?? (this.pending.has(r.id) ? BOTTOM : undefined);
+      },
+      extraPrimitives: this.options.extraPrimitives,
+    };
+  }
+
+  /** The flow of a function under the final summaries (computed now if the fixpoint did not need it). */
+  flow(ref: FnRef): FlowResult {
+    let f = this.flows.get(ref.id);
+    if (!f) {
+      f = analyseFunction(ref.fn, this.env(ref));
+      this.flows.set(ref.id, f);
+    }
+    return f;
+  }
+
+  summary(ref: FnRef): Summary {
+    return this.summaries.get(ref.id) ?? IDENTITY;
+  }
+
+  analyse(): void {
+    this.summaries.clear();
+    this.flows.clear();
+    this.entries.clear();
+    this.sites.clear();
+    this.registeredAs.clear();
+    const t0 = Date.now();
+    this.computeSummaries();
+    const t1 = Date.now();
+    this.computeEntries();
+    this.stats.summaryMs = t1 - t0;
+    this.stats.entryMs = Date.now() - t1;
+  }
+
+  private computeSummaries(): void {
+    const all = this.table.all();
+    this.stats.functions = all.length;
+    const callersOf = new Map<string, FnRef[]>();
+    for (const r of all) {
+      for (const name of r.calls) {
+        const list = callersOf.get(name);
+        if (list) list.push(r);
+        else callersOf.set(name, [r]);
+      }
+    }
+    const queue: FnRef[] = [];
+    const queued = new Set<string>();
+    const enqueue = (r: FnRef) => {
+      if (!queued.has(r.id)) {
+        queued.add(r.id);
+        queue.push(r);
+      }
+    };
+    const enqueueCallers = (r: FnRef) => {
+      for (const c of callersOf.get(r.fn.name) ?? []) if (this.table.resolve(r.fn.name, c.file) === r) enqueue(c);
+    };
+    for (const r of all) {
+      const prose = proseRequirement(r.fn.doc) ?? r.fn.bodyNotes?.map(proseRequirement).find((x) => x);
+      if (prose) {
+        this.summaries.set(r.id, { ...IDENTITY, requires: { modes: prose.modes, why: `documents: "${prose.text}"`, source: 'doc', file: r.file, at: r.fn.nameAt } });
+        enqueueCallers(r);
+      }
+      if (usesLockDirectly(r, this.options.extraPrimitives)) {
+        enqueue(r);
+        if (!this.summaries.has(r.id)) this.pending.add(r.id);
+      }
+    }
+    const runs = new Map<string, number>();
+    while (queue.length) {
+      const r = queue.shift()!;
+      queued.delete(r.id);
+      const n = (runs.get(r.id) ?? 0) + 1;
+      if (n > MAX_REANALYSES) continue;
+      runs.set(r.id, n);
+      if (n > 1) this.stats.reanalyses++;
+      const flow = analyseFunction(r.fn, this.env(r));
+      this.pending.delete(r.id);
+      this.flows.set(r.id, flow);
+      const next = deriveSummary(r, flow, this.summaries.get(r.id));
+      const prev = this.summaries.get(r.id);
+      if (!prev || !sameSummary(prev, next)) {
+        this.summaries.set(r.id, next);
+        enqueueCallers(r);
+      }
+    }
+    this.stats.analysed = this.flows.size;
+  }
+
+  private computeEntries(): void {
+    const all = this.table.all();
+    // Call sites with states, per caller.
+    for (const r of all) this.sites.set(r.id, this.siteStates(r));
+    // Callback registrations -> definitions.
+    const implsOf = new Map<string, FnRef[]>();
+    for (const cb of this.table.callbacks) {
+      const target = this.table.resolve(cb.fn, cb.file);
+      if (!target) continue;
+      const key = `${cb.struct}.${cb.member}`;
+      const list = implsOf.get(key) ?? [];
+      if (!list.includes(target)) list.push(target);
+      implsOf.set(key, list);
+      const reg = this.registeredAs.get(target.id) ?? [];
+      reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
+      this.registeredAs.set(target.id, reg);
+    }
+    // Who calls whom.
+    const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
+      const cb = callbackCall(site.f);
+      if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return [];
+      return this.table.visible(site.f, caller.file).map((ref) => ({ ref }));
+    };
+    const hasCallers = new Set<string>();
+    const calledBack = new Set<string>();
+    for (const r of all) {
+      for (const s of this.sites.get(r.id)!) {
+        for (const t of targetsOf(r, s.site)) {
+          if (t.ref === r) continue;
+          hasCallers.add(t.ref.id);
+          if (t.via) calledBack.add(t.ref.id);
+        }
+      }
+    }
+    const add = (ref: FnRef, src: EntrySource): boolean => {
+      let m = this.entries.get(ref.id);
+      if (!m) this.entries.set(ref.id, (m = new Map()));
+      let grew = false;
+      for (const mode of src.modes) {
+        let list = m.get(mode);
+        if (!list) {
+          m.set(mode, (list = []));
+          grew = true;
+        }
+        const same = list.find((x) => x.callerId === src.callerId && x.at?.[0] === src.at?.[0] && x.kind === src.kind);
+        if (!same && list.length < 50) list.push({ ...src, modes: [mode] });
+      }
+      return grew;
+    };
+    const queue: FnRef[] = [];
+    for (const r of all) {
+      if (hasCallers.has(r.id) && !r.fn.syscall) continue;
+      const req = this.summaries.get(r.id)?.requires;
+      const reg = this.registeredAs.get(r.id)?.[0];
+      const doc = reg ? DOCUMENTED_CALLBACK_CONTEXT[reg.struct]?.[reg.member] : undefined;
+      let src: EntrySource;
+      if (r.fn.syscall) src = { kind: 'root', modes: ['none'], why: `SYSCALL_DEFINE(${r.fn.syscall}): entered from user space` };
+      else if (reg && doc && !calledBack.has(r.id)) src = { kind: 'root', modes: doc.modes, why: `registered as ${reg.struct}.${reg.member}, ${doc.text}; no call site of it in the index` };
+      else if (reg) src = { kind: 'root', modes: req?.modes ?? ['none'], why: `registered as ${reg.struct}.${reg.member}; its callers are not in the index` };
+      else if (req && req.source !== 'release') src = { kind: 'root', modes: req.modes, why: `no callers in the index; entered as its ${req.source === 'doc' ? 'documentation' : 'assertion'} requires` };
+      else src = { kind: 'root', modes: ['none'], why: 'no callers in the index: entry point' };
+      add(r, src);
+      queue.push(r);
+    }
+    const queued = new Set(queue.map((r) => r.id));
+    let guard = 0;
+    while (queue.length && guard++ < 2_000_000) {
+      const r = queue.shift()!;
+      queued.delete(r.id);
+      const entry = [...(this.entries.get(r.id)?.keys() ?? [])];
+      for (const s of this.sites.get(r.id)!) {
+        const modes = new Set<Mode>();
+        for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
+        if (!modes.size) continue;
+        for (const t of targetsOf(r, s.site)) {
+          if (t.ref === r && !t.via) continue;
+          const src: EntrySource = t.via
+            ? { kind: 'callback', modes: [...modes], caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, via: t.via }
+            : { kind: 'caller', modes: [...modes], caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at };
+          if (add(t.ref, src) && !queued.has(t.ref.id)) {
+            queued.add(t.ref.id);
+            queue.push(t.ref);
+          }
+        }
+      }
+    }
+    for (const r of all) {
+      if (!this.entries.get(r.id)?.size) add(r, { kind: 'root', modes: ['none'], why: 'its callers are never entered (a call cycle with no entry point); assumed not held' });
+    }
+  }
+
+  /** States at each call of a function, per entry mode (from its flow, or its entry itself when it has no lock effects). */
+  private siteStates(r: FnRef): SiteStates[] {
+    const flow = this.flows.get(r.id);
+    if (!flow) {
+      return r.sites.map((site) => ({ site, inst: 0, byEntry: { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) } as Record<Mode, Set<Mode>> }));
+    }
+    const byKey = new Map<string, SiteStates>();
+    for (const ev of flow.events) {
+      if (ev.kind !== 'call') continue;
+      const key = `${ev.callee}@${ev.at[0]}:${ev.at[1]}`;
+      let s = byKey.get(key);
+      if (!s) {
+        s = { site: { f: ev.callee, a: [...ev.args], at: ev.at }, inst: ev.inst, byEntry: { none: new Set(), read: new Set(), write: new Set() }, summary: ev.summary };
+        byKey.set(key, s);
+      }
+      s.byEntry[ev.before.entry].add(modeOf(ev.before, ev.inst));
+    }
+    return [...byKey.values()];
+  }
+
+  /** Entry modes of a function, sorted. */
+  entryModes(ref: FnRef): Mode[] {
+    const m = this.entries.get(ref.id);
+    return m ? MODES.filter((x) => m.has(x)) : ['none'];
+  }
+}
+
+function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {
+  for (const name of r.calls) {
+    if (name === 'guard' || name === 'scoped_guard') return true;
+    if (/^(mmap_|down_|up_|downgrade_write|lockdep_assert_held|rwsem_is_locked)/.test(name)) return true;
+    if (extra?.has(name)) return true;
+  }
+  return false;
+}
+
+function sameSummary(a: Summary, b: Summary): boolean {
+  return sameTrans(a, b) && (a.requires?.modes.join() ?? '') === (b.requires?.modes.join() ?? '') && !!a.acquires === !!b.acquires;
+}
+
+/** Reads a function's summary off its flow: exit states per entry mode, requirement, whether it acquires. */
+export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefined): Summary {
+  const trans = {} as Summary['trans'];
+  for (const m of MODES) {
+    const seen = new Map<string, [Mode, ValueClass]>();
+    const live = flow.exits.filter((s) => s.entry === m && !s.facts.includes(DEADLOCK));
+    for (const s of live.length ? live : flow.exits) {
+      if (s.entry !== m) continue;
+      const pair: [Mode, ValueClass] = [modeOf(s, 0), s.ret ?? 'u'];
+      seen.set(pair.join(''), pair);
+    }
+    let pairs = [...seen.values()];
+    // `return vma;` beside `return NULL;` with different locks: the contract is "non-NULL means held".
+    const classes = new Set(pairs.map((p) => p[1]));
+    if (classes.has('u') && (classes.has('z') || classes.has('e'))) {
+      const modesOf = (v: ValueClass) => pairs.filter((p) => p[1] === v).map((p) => p[0]).sort().join();
+      if (modesOf('u') !== modesOf(classes.has('z') ? 'z' : 'e')) pairs = pairs.map(([x, v]) => [x, v === 'u' ? 'p' : v]);
+    }
+    trans[m] = pairs;
+  }
+  const out: Summary = { trans };
+  const violated = flow.violatedEntries;
+  const accepted = MODES.filter((m) => !violated.has(m));
+  if (violated.size && accepted.length) {
+    const v = violated.get(MODES.find((m) => violated.has(m))!)!;
+    const req: Requirement = { modes: accepted, why: v.why, source: v.source, file: r.file, at: v.at };
+    out.requires = req;
+  } else if (prev?.requires?.source === 'doc') out.requires = prev.requires;
+  for (const ev of flow.events) {
+    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.facts.includes(DEADLOCK)) continue;
+    if (ev.kind === 'acquire' && !ev.prim?.taken) {
+      out.acquires = { via: [], file: r.file, at: ev.at, callee: ev.guard ? `guard(${ev.guard})` : ev.callee };
+      break;
+    }
+    if (ev.kind === 'call' && ev.summary?.acquires) {
+      out.acquires = { via: [ev.callee, ...ev.summary.acquires.via], file: ev.summary.acquires.file, at: ev.summary.acquires.at, callee: ev.summary.acquires.callee };
+      break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,292 @@
+/**
+ * The rules LL001-LL007 (LOCKING.md section 5), read off the program's flows,
+ * summaries and entry states. Each diagnostic names the path that leads to it.
+ *
+ * Who is blamed: a problem that exists only because of what a caller holds
+ * is reported at the caller that took (or failed to take) the lock, once,
+ * not again in every function down the chain. A state "touched" on a path
+ * is one this function's own lock operations produced.
+ */
+import { callbackHoldsLock, DOCUMENTED_CALLBACK_CONTEXT } from '../interproc/callbacks';
+import type { FnRef } from '../interproc/function-table';
+import type { Program } from '../interproc/program';
+import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
+import { DEADLOCK, type FlowEvent, type FlowResult } from '../lockflow/dataflow';
+import { lockExpr } from '../lockflow/instances';
+import { type AbsState, formatModes, type Mode, modeOf, sortModes } from '../lockflow/modes';
+import { describeTrans } from '../lockflow/summary';
+import type { Span } from '../parse/ir';
+import { type Diagnostic, type RelatedLocation, RULES, type RuleCode } from './diagnostic';
+
+const held = (m: Mode) => m !== 'none';
+const touched = (s: AbsState, inst: number) => (s.touched & (1 << inst)) !== 0;
+
+export interface RuleOptions {
+  /** Only these files (relative paths) get diagnostics; all when undefined. */
+  files?: Set<string>;
+}
+
+export function runRules(p: Program, opts: RuleOptions = {}): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const ref of p.table.all()) {
+    if (opts.files && !opts.files.has(ref.file)) continue;
+    const flow = p.flows.get(ref.id);
+    if (!flow) continue;
+    const entry = new Set(p.entryModes(ref));
+    const ctx = new FnCtx(p, ref, flow, entry, out);
+    ctx.lockOps();
+    ctx.calls();
+    ctx.returns();
+  }
+  deviantCallers(p, opts, out);
+  return dedupe(out);
+}
+
+class FnCtx {
+  constructor(
+    readonly p: Program,
+    readonly ref: FnRef,
+    readonly flow: FlowResult,
+    readonly entry: Set<Mode>,
+    readonly out: Diagnostic[],
+  ) {}
+
+  get name(): string {
+    return this.ref.fn.name;
+  }
+
+  /** Events of a node grouped, keeping only states reachable under the inferred entry modes. */
+  private grouped(filter: (ev: FlowEvent) => boolean): Map<string, FlowEvent[]> {
+    const m = new Map<string, FlowEvent[]>();
+    for (const ev of this.flow.events) {
+      if (!this.entry.has(ev.before.entry) || ev.before.facts.includes(DEADLOCK) || !filter(ev)) continue;
+      const key = `${ev.node}:${ev.at[0]}:${ev.at[1]}:${ev.callee}`;
+      const list = m.get(key);
+      if (list) list.push(ev);
+      else m.set(key, [ev]);
+    }
+    return m;
+  }
+
+  report(code: RuleCode, at: Span, message: string, related: RelatedLocation[], severity = RULES[code].severity): void {
+    this.out.push({ file: this.ref.file, at, severity, code, message, function: this.name, related });
+  }
+
+  /** Callback membership that makes this function run with mmap_lock held. */
+  private heldCallback(): { struct: string; member: string } | undefined {
+    return this.p.registeredAs.get(this.ref.id)?.find((r) => callbackHoldsLock(r.struct, r.member));
+  }
+
+  private entryRelated(modes: Mode[]): RelatedLocation[] {
+    const m = modes.find(held) ?? modes[0];
+    return m ? entryChain(this.p, this.ref, m) : [];
+  }
+
+  lockOps(): void {
+    const inst = this.flow.inst;
+    for (const evs of this.grouped((ev) => ev.kind !== 'call' && ev.kind !== 'query').values()) {
+      const ev = evs[0];
+      const lock = inst.name(ev.inst);
+      const call = ev.guard ? `guard(${ev.guard})` : `${ev.callee}(${lockExpr(ev.args[0] ?? '')})`;
+      if (ev.kind === 'acquire' && !ev.prim?.taken) {
+        const own = evs.filter((e) => held(modeOf(e.before, ev.inst)) && touched(e.before, ev.inst));
+        const fromEntry = evs.filter((e) => held(modeOf(e.before, ev.inst)) && !touched(e.before, ev.inst));
+        if (own.length) {
+          const modes = formatModes(own.map((e) => modeOf(e.before, ev.inst)));
+          this.report('LL002', ev.at, `${call} while ${lock} may already be held (${modes}) on this path: self-deadlock`, this.acquireSites(ev));
+        }
+        if (fromEntry.length) {
+          const modes = sortModes(fromEntry.map((e) => modeOf(e.before, ev.inst)));
+          const cb = this.heldCallback();
+          if (cb) {
+            this.report('LL001', ev.at, `${this.name}() is a ${cb.struct}.${cb.member} callback, called with mmap_lock held (${formatModes(modes)}${this.chainText(modes)}), and ${call} takes it again: deadlock`, this.entryRelated(modes));
+          } else if (!modes.some((m) => hasRealSource(this.p, this.ref, m))) {
+            this.report('LL002', ev.at, `${call} while ${lock} may already be held on entry (${formatModes(modes)}): self-deadlock`, this.entryRelated(modes));
+          }
+        }
+      } else if (ev.kind === 'release' || ev.kind === 'downgrade') {
+        if (ev.callee === 'guard-release') continue;
+        const expected = ev.prim!.mode;
+        const bad = evs.filter((e) => modeOf(e.before, ev.inst) !== expected);
+        const badOwn = bad.filter((e) => touched(e.before, ev.inst));
+        const badEntry = bad.filter((e) => !touched(e.before, ev.inst) && hasRealSource(this.p, this.ref, modeOf(e.before, ev.inst)) && this.ref.fn.syscall !== undefined);
+        // This function takes the lock on some paths: then a path where it is not held is its own bug too.
+        const ownsLock = evs.some((e) => touched(e.before, ev.inst) && modeOf(e.before, ev.inst) === expected);
+        const list = badOwn.length || ownsLock ? bad.filter((e) => touched(e.before, ev.inst) || ownsLock) : badEntry;
+        if (!list.length) continue;
+        const modes = sortModes(list.map((e) => modeOf(e.before, ev.inst)));
+        const what = modes.includes('none')
+          ? `${call} on a path where ${lock} may not be held (${formatModes(modes)})`
+          : `${call} while ${lock} is held for ${formatModes(modes)}: unlock in the wrong mode`;
+        const severity = list.length === evs.length ? 'error' : 'warning';
+        this.report('LL003', ev.at, what, this.acquireSites(ev), severity);
+      } else if (ev.kind === 'assert') {
+        const accepts = ev.prim!.accepts!;
+        const bad = evs.filter((e) => !accepts.includes(modeOf(e.before, ev.inst)));
+        const own = bad.filter((e) => touched(e.before, ev.inst));
+        const rootOnly = bad.filter((e) => !touched(e.before, ev.inst) && !hasRealSource(this.p, this.ref, modeOf(e.before, ev.inst)) && this.ref.fn.syscall !== undefined);
+        const list = own.length ? own : rootOnly;
+        if (!list.length) continue;
+        const modes = formatModes(list.map((e) => modeOf(e.before, ev.inst)));
+        this.report('LL006', ev.at, `${call} can fail: ${lock} may be ${modes} here`, this.acquireSites(ev));
+      }
+    }
+  }
+
+  calls(): void {
+    const cb = this.heldCallback();
+    for (const evs of this.grouped((ev) => ev.kind === 'call' && !!ev.summary).values()) {
+      const ev = evs[0];
+      const s = ev.summary!;
+      const lock = this.flow.inst.name(ev.inst);
+      if (s.acquires) {
+        const heldHere = evs.filter((e) => held(modeOf(e.before, ev.inst)));
+        const own = heldHere.filter((e) => touched(e.before, ev.inst));
+        const fromEntry = heldHere.filter((e) => !touched(e.before, ev.inst));
+        const path = [ev.callee, ...s.acquires.via.slice(1)].join('() -> ') + '()';
+        const related: RelatedLocation[] = [{ file: s.acquires.file, at: s.acquires.at, message: `${s.acquires.callee} takes mmap_lock here` }];
+        if (own.length) {
+          this.report('LL002', ev.at, `calls ${path}, which takes mmap_lock (${s.acquires.callee}), while ${lock} is held (${formatModes(own.map((e) => modeOf(e.before, ev.inst)))}): deadlock`, [...related, ...this.acquireSites(ev)]);
+        } else if (fromEntry.length && cb) {
+          const modes = sortModes(fromEntry.map((e) => modeOf(e.before, ev.inst)));
+          this.report('LL001', ev.at, `${this.name}() is a ${cb.struct}.${cb.member} callback, called with mmap_lock held (${formatModes(modes)}${this.chainText(modes)}), and calls ${path}, which takes mmap_lock (${s.acquires.callee}): deadlock`, [...related, ...this.entryRelated(modes)]);
+        }
+      }
+      if (s.requires) {
+        const bad = evs.filter((e) => !s.requires!.modes.includes(modeOf(e.before, ev.inst)));
+        const own = bad.filter((e) => touched(e.before, ev.inst));
+        const root = bad.filter((e) => !touched(e.before, ev.inst) && this.ref.fn.syscall !== undefined);
+        const list = own.length ? own : root;
+        if (!list.length) continue;
+        const modes = formatModes(list.map((e) => modeOf(e.before, ev.inst)));
+        const related: RelatedLocation[] = [];
+        if (s.requires.file && s.requires.at) related.push({ file: s.requires.file, at: s.requires.at, message: `${ev.callee}() ${s.requires.why}` });
+        related.push(...this.acquireSites(ev));
+        this.report('LL005', ev.at, `calls ${ev.callee}() with ${lock} ${modes}, but ${ev.callee}() needs ${formatModes(s.requires.modes)}: it ${s.requires.why}`, related, list.length === evs.length ? 'error' : 'warning');
+      }
+    }
+  }
+
+  returns(): void {
+    if (/lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i.test(this.name)) return;
+    const summary = this.p.summary(this.ref);
+    for (const e of this.entry) {
+      const exits = this.flow.exits.filter((s) => s.entry === e);
+      const modes = sortModes(exits.map((s) => modeOf(s, 0)));
+      if (modes.length < 2) continue;
+      if (isLockContract(exits, this.ref.fn.returns)) continue;
+      const related = this.returnSites(e);
+      this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); its name does not say it locks or unlocks (${describeTrans(summary, e)})`, related);
+      return;
+    }
+  }
+
+  private chainText(modes: Mode[]): string {
+    const m = modes.find(held);
+    const chain = m ? chainNames(this.p, this.ref, m) : '';
+    return chain ? ` from ${chain}` : '';
+  }
+
+  /** Where the lock held at an event was taken, in this function (for related locations). */
+  private acquireSites(ev: FlowEvent): RelatedLocation[] {
+    const out: RelatedLocation[] = [];
+    for (const other of this.flow.events) {
+      if (other.inst !== ev.inst || other.at[0] >= ev.at[0] && other.node === ev.node) continue;
+      if (other.kind === 'acquire' || other.kind === 'release' || other.kind === 'downgrade') {
+        if (other.at[0] > ev.at[0]) continue;
+        if (!out.some((o) => o.at[0] === other.at[0])) out.push({ file: this.ref.file, at: other.at, message: `${other.guard ? `guard(${other.guard})` : other.callee}: ${formatModes([modeOf(other.before, other.inst)])} -> ${formatModes(other.after.map((s) => modeOf(s, other.inst)))}` });
+      }
+    }
+    if (!out.length) out.push(...this.entryRelated([...this.entry]));
+    return out.slice(-4);
+  }
+
+  /** Return statements by the mode they leave the lock in. */
+  private returnSites(entry: Mode): RelatedLocation[] {
+    const out: RelatedLocation[] = [];
+    for (const n of this.flow.cfg.nodes) {
+      if (n.kind !== 'return' || !n.at) continue;
+      const modes = sortModes(this.flow.outStates[n.id].filter((s) => s.entry === entry).map((s) => modeOf(s, 0)));
+      if (modes.length) out.push({ file: this.ref.file, at: n.at, message: `returns with mmap_lock ${formatModes(modes)}` });
+    }
+    const fallOff = this.flow.inStates[this.flow.cfg.exit].filter((s) => s.entry === entry && s.ret === undefined);
+    if (fallOff.length && !out.length) out.push({ file: this.ref.file, at: [this.ref.fn.at[2], 0, this.ref.fn.at[2], 1], message: `falls off the end with mmap_lock ${formatModes(fallOff.map((s) => modeOf(s, 0)))}` });
+    return out.slice(0, 6);
+  }
+}
+
+/**
+ * Exit states told apart by the return value the way kernel lock helpers do
+ * it: held when it returns 0 and an error when not (killable style), held
+ * when it returns true/non-NULL and 0/NULL when not (trylock and
+ * lock_mm_and_find_vma style), or two held modes told apart (5.x
+ * __do_munmap's downgrade result). "Held only on the error path" is a leak.
+ */
+function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
+  const byClass = new Map<string, Set<Mode>>();
+  for (const s of exits) {
+    // `if (!vma) ... return vma;`: non-zero is a valid pointer (or true), but an error code for an int.
+    const c = s.ret === 'nz' ? (returns === 'ptr' || returns === 'bool' ? 'p' : 'e') : s.ret ?? 'u';
+    byClass.set(c, (byClass.get(c) ?? new Set()).add(modeOf(s, 0)));
+  }
+  if ([...byClass].some(([c, ms]) => c === 'u' || ms.size > 1)) return false;
+  const heldClasses = [...byClass].filter(([, ms]) => [...ms].some(held)).map(([c]) => c);
+  const freeClasses = [...byClass].filter(([, ms]) => ms.has('none')).map(([c]) => c);
+  if (!freeClasses.length) return true;
+  const killable = heldClasses.every((c) => c === 'z') && freeClasses.every((c) => c === 'e' || c === 'nz');
+  const trylock = heldClasses.every((c) => c === 'p' || /^n\d+$/.test(c)) && freeClasses.every((c) => c === 'z' || c === 'e');
+  return killable || trylock;
+}
+
+/** LL007: a callee that almost every caller calls with mmap_lock held, called without it here. */
+function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void {
+  type Site = { caller: FnRef; at: Span; modes: Set<Mode> };
+  const byCallee = new Map<string, Site[]>();
+  for (const caller of p.table.all()) {
+    const entry = p.entryModes(caller);
+    for (const s of p.sites.get(caller.id) ?? []) {
+      const target = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.site.f) ? p.table.resolve(s.site.f, caller.file) : undefined;
+      if (!target || target === caller) continue;
+      const modes = new Set<Mode>();
+      for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
+      const list = byCallee.get(target.id) ?? [];
+      list.push({ caller, at: s.site.at, modes });
+      byCallee.set(target.id, list);
+    }
+  }
+  for (const [id, sites] of byCallee) {
+    const heldSites = sites.filter((s) => s.modes.size && [...s.modes].every(held));
+    const bare = sites.filter((s) => s.modes.size === 1 && s.modes.has('none'));
+    if (heldSites.length < 3 || !bare.length || bare.length * 4 > sites.length) continue;
+    const target = p.table.all().find((r) => r.id === id)!;
+    if (p.summary(target).requires) continue;
+    const heldCallers = [...new Set(heldSites.map((s) => s.caller.fn.name))];
+    for (const s of bare) {
+      if (opts.files && !opts.files.has(s.caller.file)) continue;
+      out.push({
+        file: s.caller.file,
+        at: s.at,
+        severity: RULES.LL007.severity,
+        code: 'LL007',
+        function: s.caller.fn.name,
+        message: `${target.fn.name}() is called here without mmap_lock, but ${heldSites.length} of its ${sites.length} call sites hold it (${heldCallers.slice(0, 3).join(', ')}${heldCallers.length > 3 ? ', ...' : ''})`,
+        related: heldSites.slice(0, 3).map((h) => ({ file: h.caller.file, at: h.at, message: `${h.caller.fn.name}() calls it with mmap_lock ${formatModes(h.modes)}` })),
+      });
+    }
+  }
+}
+
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.file}:${d.at[0]}:${d.at[1]}:${d.code}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The documented context of a callback member, for messages elsewhere. */
+export function documentedContext(struct: string, member: string): string | undefined {
+  return DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member]?.text;
+}
