@@ -169,8 +169,10 @@ async function simulateCmd(pos: string[], args: Args, out: (s: string) => void, 
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e) => {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (e) => {
     process.stderr.write(`kernel-lock-lens: ${String(e)}\n`);
-    process.exit(2);
+    process.exitCode = 2;
   });
 }

@@ -73,6 +73,12 @@ export class LockEngine {
     this.analyse();
   }
 
+  /** Replaces several files' texts at once (one analysis for all of them). */
+  async replaceTexts(texts: Map<string, string>): Promise<void> {
+    for (const [rel, text] of texts) this.addFileIR(await parseFileText(rel, text));
+    this.analyse();
+  }
+
   annotate(rel: string): FileAnnotation {
     const ir = this.files.get(rel);
     if (!ir) throw new UsageError(`${rel} is not in the index (is it under --root?)`);

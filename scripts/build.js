@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Bundles the CLI, the parse worker (and, when present, the language server and client) with esbuild,
+// and copies the two wasm files beside them so the bundle runs without node_modules.
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const dist = path.join(root, 'dist');
+fs.mkdirSync(dist, { recursive: true });
+
+const entries = {
+  cli: 'server/src/cli/main.ts',
+  'parse-worker': 'server/src/index/parse-worker.ts',
+};
+if (fs.existsSync(path.join(root, 'server/src/lsp/server.ts'))) entries.server = 'server/src/lsp/server.ts';
+if (fs.existsSync(path.join(root, 'client/src/extension.ts'))) entries.client = 'client/src/extension.ts';
+
+esbuild
+  .build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, path.join(root, v)])),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir: dist,
+    sourcemap: true,
+    external: ['vscode'],
+    // The CommonJS build of web-tree-sitter: its ESM build needs import.meta.url, which a CJS bundle lacks.
+    alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
+    logLevel: 'warning',
+  })
+  .then(() => {
+    fs.copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), path.join(dist, 'tree-sitter.wasm'));
+    fs.copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));
+    fs.writeFileSync(
+      path.join(dist, 'WASM-PROVENANCE.txt'),
+      `tree-sitter.wasm from web-tree-sitter ${require('web-tree-sitter/package.json').version}\n` +
+        `tree-sitter-c.wasm from tree-sitter-c ${require('tree-sitter-c/package.json').version}\n`,
+    );
+  })
+  .catch(() => process.exit(1));

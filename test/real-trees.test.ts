@@ -1,0 +1,113 @@
+/**
+ * The engine on Debian's real kernel trees (downloaded at test time by
+ * scripts/fetch-kernel.sh, cached in the user's cache folder). Code is found
+ * by function name and statement text, never by line number.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { after, before, describe, it } from 'node:test';
+import { LockEngine } from '../server/src/engine/engine';
+import { formatState } from '../server/src/engine/lock-state-json';
+import { entryChain } from '../server/src/interproc/provenance';
+import { fnIn, lineOf } from './helpers/find';
+import { kernelTree, REPO } from './helpers/trees';
+
+const ASSERT_CALL = /\b(mmap_assert_write_locked|mmap_assert_locked|lockdep_assert_held_write|lockdep_assert_held_read|lockdep_assert_held)\s*\(([^;]*mmap_(?:lock|sem)[^;]*|[^;&]*)\)\s*;/g;
+
+for (const ver of ['6.12', '6.1'] as const) {
+  describe(`linux ${ver}`, () => {
+    let root: string;
+    let engine: LockEngine;
+    let cache: string;
+    before(async () => {
+      root = kernelTree(ver);
+      cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kll-cache-'));
+      engine = await LockEngine.open({ root, cacheRoot: cache });
+    });
+    after(() => fs.rmSync(cache, { recursive: true, force: true }));
+
+    it('exit_mmap: read around unmap_vmas, write at free_pgtables and remove_vma', () => {
+      const a = engine.annotate('mm/mmap.c');
+      const fn = fnIn(a, 'exit_mmap');
+      const at = (needle: string) => {
+        const line = lineOf(root, 'mm/mmap.c', fn, needle);
+        return { before: formatState(fn.lines.find((l) => l.line === line)!.before), after: formatState(fn.lines.find((l) => l.line === line)!.after) };
+      };
+      assert.strictEqual(at('unmap_vmas(').before, 'read');
+      assert.strictEqual(at('free_pgtables(').before, 'write');
+      assert.strictEqual(at('remove_vma(').before, 'write');
+    });
+
+    it("remove_vma's entry includes write from exit_mmap", () => {
+      const ref = engine.findFunction('remove_vma')!;
+      assert.ok(ref, 'remove_vma not found');
+      const a = engine.annotate(ref.file);
+      const fn = a.functions.find((f) => f.name === 'remove_vma')!;
+      assert.ok(fn.entry.mmap_lock.includes('write'), formatState(fn.entry));
+      assert.ok(fn.callers.some((c) => c.name === 'exit_mmap' && c.state.mmap_lock.includes('write')), JSON.stringify(fn.callers));
+    });
+
+    it('every vm_operations_struct.close implementation enters with the lock held', (t) => {
+      const p = engine.program;
+      const closes = p.table.all().filter((r) => p.registeredAs.get(r.id)?.some((x) => x.struct === 'vm_operations_struct' && x.member === 'close'));
+      assert.ok(closes.length >= 10, `only ${closes.length} close implementations found`);
+      const withoutLock = closes.filter((r) => !p.entryModes(r).some((m) => m !== 'none'));
+      assert.deepStrictEqual(withoutLock.map((r) => `${r.file}:${r.fn.name}`), []);
+      // Where 'none' is also possible, name the path that brings it (for review; see README "What does not work yet").
+      for (const r of closes.filter((r) => p.entryModes(r).includes('none'))) {
+        const chain = entryChain(p, r, 'none', 6).map((x) => `${x.file}:${x.at[0]} ${x.message}`).join(' <- ');
+        t.diagnostic(`close ${r.fn.name} (${r.file}) may also enter with none: ${chain}`);
+      }
+      t.diagnostic(`${closes.length} close implementations; ${closes.filter((r) => p.entryModes(r).includes('none')).length} may also enter with none`);
+    });
+
+    it('every prefiltered file analyses without a crash or a timeout', () => {
+      const bad = [...engine.files.values()].filter((f) => f.notes.some((n) => /internal error|parse cut|could not be analysed/.test(n)));
+      assert.deepStrictEqual(bad.map((f) => `${f.file}: ${f.notes.join('; ')}`), []);
+      assert.ok(engine.files.size > 300, `only ${engine.files.size} files indexed`);
+      for (const ref of engine.program.table.all()) engine.program.flow(ref);
+    });
+
+    it('with mmap_lock assertions blanked, the asserted mode is still inferred (regression floor; goal 90%)', async (t) => {
+      const sites: Array<{ file: string; line: number; write: boolean }> = [];
+      const texts = new Map<string, string>();
+      for (const rel of engine.files.keys()) {
+        const text = fs.readFileSync(path.join(root, rel), 'utf8');
+        let changed = false;
+        const blanked = text.replace(ASSERT_CALL, (m, name: string, arg: string, offset: number) => {
+          if (name.startsWith('lockdep') && !/mmap_(lock|sem)/.test(arg)) return m;
+          const line = text.slice(0, offset).split('\n').length;
+          sites.push({ file: rel, line, write: /write/.test(name) });
+          changed = true;
+          return m.replace(/[^\n]/g, ' ');
+        });
+        if (changed) texts.set(rel, blanked);
+      }
+      await engine.replaceTexts(texts);
+      let ok = 0;
+      let counted = 0;
+      for (const s of sites) {
+        const a = engine.annotate(s.file);
+        const fn = a.functions.find((f) => f.line <= s.line && s.line <= f.endLine);
+        if (!fn) continue;
+        counted++;
+        // The state where the assertion stood: the next statement's state before it.
+        const next = fn.lines.find((l) => l.line >= s.line) ?? fn.lines[fn.lines.length - 1];
+        const modes = next ? next.before.mmap_lock ?? Object.values(next.before)[0] : [];
+        const good = modes.length > 0 && (s.write ? modes.every((m) => m === 'write') : modes.every((m) => m !== 'none'));
+        if (good) ok++;
+      }
+      const pct = counted ? (100 * ok) / counted : 0;
+      t.diagnostic(`asserted mode inferred at ${ok}/${counted} assertion sites (${pct.toFixed(1)}%)`);
+      fs.mkdirSync(path.join(REPO, 'test-artifacts'), { recursive: true });
+      fs.writeFileSync(path.join(REPO, 'test-artifacts', `assert-inference-${ver}.txt`), `${ok}/${counted} ${pct.toFixed(1)}%\n`);
+      assert.ok(counted >= 20, `only ${counted} assertion sites found`);
+      assert.ok(pct >= ASSERT_FLOOR[ver], `asserted mode inferred at only ${pct.toFixed(1)}% of sites (floor ${ASSERT_FLOOR[ver]}%)`);
+    });
+  });
+}
+
+/** Measured figures minus a margin; raise as the engine improves. The goal is 90. */
+const ASSERT_FLOOR: Record<string, number> = { '6.12': 10, '6.1': 12 };
