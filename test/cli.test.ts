@@ -124,6 +124,13 @@ describe('cli: check', () => {
     });
   }
 
+  // A mistyped PATH must not read as "clean": exit 0 would let CI pass without checking anything.
+  it('check of a PATH that does not exist under --root: exit 2 and a message naming it', async () => {
+    const r = await run('check', 'mm/no-such-file.c', ...ROOT, '--json');
+    assert.strictEqual(r.code, 2, `exit ${r.code}; stdout ${r.stdout.slice(0, 200)}; stderr ${r.stderr.slice(0, 300)}`);
+    assert.match(r.stderr, /no-such-file\.c/);
+  });
+
   it('check mm/callbacks.c finds the LL001 (a path restriction does not lose diagnostics)', async () => {
     const r = await run('check', 'mm/callbacks.c', ...ROOT, '--json');
     const j = parseJson(r, 'check mm/callbacks.c');

@@ -1,0 +1,81 @@
+/**
+ * npm run bench: the issue's performance figures on Debian's 6.12 tree.
+ * Prints one table; every figure is measured here, none is estimated.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LockEngine } from '../server/src/engine/engine';
+import { analyseFunction } from '../server/src/lockflow/dataflow';
+import { parseFileText } from '../server/src/parse/parse-file';
+import { getCParser } from '../server/src/parse/parser-loader';
+
+const repo = path.resolve(__dirname, '..', '..');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main(): Promise<void> {
+  const root = execFileSync('bash', [path.join(repo, 'scripts', 'fetch-kernel.sh'), '6.12'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+  const rows: Array<[string, string, string]> = [];
+  const files = ['mm/mmap.c', 'include/linux/mm.h'];
+  const texts = files.map((f) => fs.readFileSync(path.join(root, f), 'utf8'));
+  const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+
+  // 1. Engine on mmap.c + mm.h against a bare tree-sitter parse of the same bytes.
+  const parser = await getCParser();
+  const bare: number[] = [];
+  const eng: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    let t = performance.now();
+    for (const text of texts) parser.parse(text)!.delete();
+    bare.push(performance.now() - t);
+    t = performance.now();
+    for (let k = 0; k < files.length; k++) {
+      const ir = await parseFileText(files[k], texts[k]);
+      for (const fn of ir.functions) analyseFunction(fn, { summary: () => undefined });
+    }
+    eng.push(performance.now() - t);
+  }
+  const b = median(bare);
+  const e = median(eng);
+  rows.push(['engine, mm/mmap.c + mm.h (parse+IR+dataflow)', `${e.toFixed(1)} ms`, `${(bytes / 1024).toFixed(0)} KiB`]);
+  rows.push(['bare tree-sitter parse, same bytes', `${b.toFixed(1)} ms`, '']);
+  rows.push(['ratio engine / bare parse', `${(e / b).toFixed(2)}x`, 'goal <= 2x']);
+
+  // 2. Whole-tree check, cold (empty cache) and warm, each in a fresh process.
+  const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'kll-bench-'));
+  const child = path.join(__dirname, 'bench-check.js');
+  const run = () => JSON.parse(execFileSync(process.execPath, [child, root, cache], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n').pop()!);
+  const cold = run();
+  const warm = run();
+  rows.push(['whole-tree check, cold', `${(cold.ms / 1000).toFixed(2)} s`, `goal <= 15 s; ${cold.files} files of ${cold.index.discovered}, ${cold.index.threads} parse threads`]);
+  rows.push(['whole-tree check, warm', `${(warm.ms / 1000).toFixed(2)} s`, `goal <= 3 s; analysis ${warm.analyseMs} ms of it`]);
+  rows.push(['peak RSS, cold / warm', `${cold.maxRssMB.toFixed(0)} / ${warm.maxRssMB.toFixed(0)} MB`, 'goal <= 400 MB']);
+
+  // 3. A one-line edit in mm/mmap.c, re-analysed in an open engine.
+  const engine = await LockEngine.open({ root, cacheRoot: cache });
+  const mmap = texts[0];
+  const at = mmap.indexOf('\n', mmap.indexOf('void exit_mmap(struct mm_struct *mm)') + 40);
+  const edits: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const edited = mmap.slice(0, at + 1) + `\t/* edit ${i} */\n` + mmap.slice(at + 1);
+    const t = performance.now();
+    await engine.updateFile('mm/mmap.c', edited);
+    edits.push(performance.now() - t);
+  }
+  rows.push(['re-analysis after a one-line edit in mm/mmap.c', `${median(edits).toFixed(0)} ms`, 'goal <= 30 ms']);
+  fs.rmSync(cache, { recursive: true, force: true });
+
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`Kernel Lock Lens bench on ${root} (${os.cpus().length} cores, node ${process.version})`);
+  for (const [k, v, note] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(12)}  ${note}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
