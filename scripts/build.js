@@ -9,6 +9,12 @@ const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 fs.mkdirSync(dist, { recursive: true });
 
+/** Version of the package a resolved file belongs to (package.json may not be exported). */
+function pkgVersion(file) {
+  const dir = path.dirname(require.resolve(file));
+  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+}
+
 const entries = {
   cli: 'server/src/cli/main.ts',
   'parse-worker': 'server/src/index/parse-worker.ts',
@@ -35,8 +41,11 @@ esbuild
     fs.copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), path.join(dist, 'tree-sitter-c.wasm'));
     fs.writeFileSync(
       path.join(dist, 'WASM-PROVENANCE.txt'),
-      `tree-sitter.wasm from web-tree-sitter ${require('web-tree-sitter/package.json').version}\n` +
-        `tree-sitter-c.wasm from tree-sitter-c ${require('tree-sitter-c/package.json').version}\n`,
+      `tree-sitter.wasm from web-tree-sitter ${pkgVersion('web-tree-sitter/tree-sitter.wasm')}\n` +
+        `tree-sitter-c.wasm from tree-sitter-c ${pkgVersion('tree-sitter-c/tree-sitter-c.wasm')}\n`,
     );
   })
-  .catch(() => process.exit(1));
+  .catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });

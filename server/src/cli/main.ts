@@ -130,6 +130,12 @@ async function annotate(files: string[], args: Args, out: (s: string) => void, e
 
 async function check(paths: string[], args: Args, out: (s: string) => void, err: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
   const t0 = Date.now();
+  const root = args.options.get('root');
+  const pathMod = require('path') as typeof import('path');
+  for (const p of paths) {
+    // A typo must not pass as "clean": every PATH has to exist under --root (or as given).
+    if (root && !fs.existsSync(pathMod.resolve(root, p)) && !fs.existsSync(p)) throw new UsageError(`${p}: no such file or directory under --root`);
+  }
   const engine = await openEngine(args, [], progress);
   const diags = engine.check(paths.length ? paths : undefined);
   const s = engine.indexStats!;

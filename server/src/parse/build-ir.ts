@@ -526,7 +526,32 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
           }
           break;
         }
-        case 'ERROR':
+        case 'ERROR': {
+          // A function being typed (`void f(...) { lock(mm); if (`) parses as an error region holding
+          // its declarator and statements: keep it as a function over what did parse.
+          const ck = c.namedChildren.filter((x): x is Node => x !== null);
+          const di = ck.findIndex((x) => x.type === 'function_declarator');
+          const nameNode = di >= 0 ? ck[di].childForFieldName('declarator') : null;
+          const name = nameNode ? declaratorName(nameNode) : undefined;
+          if (name && !ck.some((x) => x.type === 'function_definition')) {
+            b.errorsInFn = 1;
+            const notes: string[] = [];
+            const stmts = b.block(ck.slice(di + 1), 1, notes);
+            functions.push({
+              name,
+              at: span(c),
+              nameAt: span(nameNode!),
+              params: paramNames(ck[di].childForFieldName('parameters')),
+              isStatic: /^\s*static\b/.test(c.text.slice(0, 100)),
+              pp: [...pp],
+              body: { k: 'block', at: span(c), s: stmts },
+              errors: b.errorsInFn,
+            });
+            break;
+          }
+          visit(c, pp, depth + 1);
+          break;
+        }
         case 'linkage_specification':
         case 'declaration_list':
           visit(c, pp, depth + 1);
