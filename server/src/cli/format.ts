@@ -1,6 +1,6 @@
 /** Text, JSON and SARIF renderings of engine results, as the CLI contract fixes them. */
 import type { FileAnnotation } from '../engine/engine';
-import { formatState, type LockState } from '../engine/lock-state-json';
+import { formatState } from '../engine/lock-state-json';
 import type { SimResult } from '../engine/simulate';
 import { type Diagnostic, RULES } from '../rules/diagnostic';
 
@@ -98,8 +98,4 @@ export function simulationText(r: SimResult): string {
     }
   });
   return out.join('\n');
-}
-
-export function stateJson(s: LockState): LockState {
-  return s;
 }

@@ -3,7 +3,8 @@
  * exit 0 when clean, 1 when problems were found, 2 on usage or I/O errors.
  */
 import * as fs from 'fs';
-import { LockEngine } from '../engine/engine';
+import * as path from 'path';
+import { LockEngine, rootRelative } from '../engine/engine';
 import { UsageError } from '../index/workspace-index';
 import { MODES, type Mode } from '../lockflow/modes';
 import { ArgError, parseArgs } from './args';
@@ -79,9 +80,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
 
 type Args = ReturnType<typeof parseArgs>;
 
-async function openEngine(args: Args, include: string[], progress: (p: string, d: number, t: number) => void): Promise<LockEngine> {
+function requireRoot(args: Args): string {
   const root = args.options.get('root');
   if (!root) throw new UsageError('--root DIR is required');
+  return root;
+}
+
+async function openEngine(args: Args, include: string[], progress: (p: string, d: number, t: number) => void): Promise<LockEngine> {
+  const root = requireRoot(args);
   const prefer = args.options.get('prefer')?.split(',').filter(Boolean);
   return LockEngine.open({
     root,
@@ -93,34 +99,22 @@ async function openEngine(args: Args, include: string[], progress: (p: string, d
   });
 }
 
-function relInclude(root: string | undefined, files: string[]): string[] {
-  if (!root) return [];
-  const path = require('path') as typeof import('path');
-  return files.map((f) => {
-    const abs = path.resolve(f);
-    const r = path.relative(path.resolve(root), abs);
-    return (r.startsWith('..') ? f : r).split(path.sep).join('/');
-  });
-}
-
 async function annotate(files: string[], args: Args, out: (s: string) => void, err: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
   if (!files.length) throw new UsageError('annotate needs at least one FILE');
-  const root = args.options.get('root');
-  const rels = relInclude(root, files).map((r, i) => (fs.existsSync(require('path').join(root ?? '.', r)) ? r : files[i]));
+  const rels = files.map((f) => rootRelative(requireRoot(args), f));
   const engine = await openEngine(args, rels, progress);
   const result = [];
   let status = 0;
   for (const f of rels) {
-    const rel = engine.rel(f);
-    if (!engine.files.has(rel)) {
+    if (!engine.files.has(f)) {
       err(`kernel-lock-lens: ${f}: not found under --root`);
       status = 2;
       continue;
     }
-    const a = engine.annotate(rel);
+    const a = engine.annotate(f);
     if (args.flags.has('json')) result.push({ file: a.file, functions: a.functions, notes: a.notes });
     else {
-      const text = fs.readFileSync(require('path').join(engine.root, rel), 'utf8');
+      const text = fs.readFileSync(path.join(engine.root, f), 'utf8');
       out(annotationText(a, text));
     }
   }
@@ -130,11 +124,10 @@ async function annotate(files: string[], args: Args, out: (s: string) => void, e
 
 async function check(paths: string[], args: Args, out: (s: string) => void, err: (s: string) => void, progress: (p: string, d: number, t: number) => void): Promise<number> {
   const t0 = Date.now();
-  const root = args.options.get('root');
-  const pathMod = require('path') as typeof import('path');
+  const root = requireRoot(args);
   for (const p of paths) {
-    // A typo must not pass as "clean": every PATH has to exist under --root (or as given).
-    if (root && !fs.existsSync(pathMod.resolve(root, p)) && !fs.existsSync(p)) throw new UsageError(`${p}: no such file or directory under --root`);
+    // A typo must not pass as "clean": every PATH has to exist under --root.
+    if (!fs.existsSync(path.resolve(root, rootRelative(root, p)))) throw new UsageError(`${p}: no such file or directory under --root`);
   }
   const engine = await openEngine(args, [], progress);
   const diags = engine.check(paths.length ? paths : undefined);
@@ -168,7 +161,7 @@ async function simulateCmd(pos: string[], args: Args, out: (s: string) => void, 
   const maxPaths = args.options.has('max-paths') ? Number(args.options.get('max-paths')) : undefined;
   if (maxPaths !== undefined && !(maxPaths > 0)) throw new UsageError('--max-paths must be a positive number');
   const file = args.options.get('file');
-  const engine = await openEngine(args, file ? relInclude(args.options.get('root'), [file]) : [], progress);
+  const engine = await openEngine(args, file ? [rootRelative(requireRoot(args), file)] : [], progress);
   const r = engine.simulate(name, { file, entry: entry as Mode | undefined, maxPaths });
   out(args.flags.has('json') ? JSON.stringify(r, null, 1) : simulationText(r));
   return 0;

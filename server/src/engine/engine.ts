@@ -3,6 +3,7 @@
  * tree, ask for annotations, diagnostics and simulations, feed edits. Plain
  * data in, plain data out; nothing here knows about LSP or VS Code.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import type { FnRef } from '../interproc/function-table';
 import { Program, type ProgramOptions } from '../interproc/program';
@@ -23,6 +24,19 @@ export interface FileAnnotation {
   file: string;
   functions: FunctionAnnotation[];
   notes: string[];
+}
+
+/**
+ * A user's path as a path relative to root, with forward slashes: taken
+ * relative to root when it exists there, else relative to cwd when that lies
+ * inside root, else returned as typed (and reported missing by the caller).
+ */
+export function rootRelative(root: string, file: string): string {
+  const slash = (p: string) => p.split(path.sep).join('/');
+  const underRoot = path.resolve(root, file);
+  if (fs.existsSync(underRoot)) return slash(path.relative(path.resolve(root), underRoot)) || '.';
+  const fromCwd = path.relative(path.resolve(root), path.resolve(file));
+  return fromCwd.startsWith('..') || path.isAbsolute(fromCwd) ? slash(file) : slash(fromCwd) || '.';
 }
 
 export class LockEngine {
@@ -46,13 +60,9 @@ export class LockEngine {
     return e;
   }
 
-  /** Relative path of a file given as the user typed it (relative to cwd or to the root). */
+  /** Relative path of a file given as the user typed it (relative to the root, or to cwd inside the root). */
   rel(file: string): string {
-    const abs = path.isAbsolute(file) ? file : path.resolve(file);
-    const r = path.relative(this.root, abs).split(path.sep).join('/');
-    if (!r.startsWith('..') && this.files.has(r)) return r;
-    const asRoot = file.split(path.sep).join('/').replace(/^\.\//, '');
-    return this.files.has(asRoot) ? asRoot : r.startsWith('..') ? asRoot : r;
+    return rootRelative(this.root, file);
   }
 
   addFileIR(ir: FileIR): void {

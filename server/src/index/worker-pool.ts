@@ -19,10 +19,8 @@ export class ParsePool {
   private waiting: Array<{ req: ParseRequest; resolve: (r: ParsedFile) => void; reject: (e: Error) => void }> = [];
   private inflight = new Map<number, { resolve: (r: ParsedFile) => void; reject: (e: Error) => void; worker: Worker }>();
   private nextId = 0;
-  private readonly size: number;
 
   constructor(size = Math.min(4, Math.max(1, os.cpus().length))) {
-    this.size = size;
     const script = path.join(__dirname, 'parse-worker.js');
     if (size > 1 && fs.existsSync(script)) {
       for (let i = 0; i < size; i++) {
@@ -95,10 +93,6 @@ export class ParsePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers = [];
     this.idle = [];
-  }
-
-  toString(): string {
-    return `ParsePool(${this.size})`;
   }
 }
 

@@ -117,13 +117,14 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
     files.push(ir);
     if (++done % 25 === 0 || done === selected.length) opts.onProgress?.('parsing', done, selected.length);
   });
+  const threads = pool.threads;
   if (!opts.pool) await pool.close();
   cache?.flush();
   files.sort((a, b) => (a.file < b.file ? -1 : 1));
   return {
     files,
     problems,
-    stats: { discovered: found.length, selected: selected.length, parsed, fromCache, discoverMs: t1 - t0, prefilterMs: t2 - t1, parseMs: Date.now() - t2, threads: pool.threads },
+    stats: { discovered: found.length, selected: selected.length, parsed, fromCache, discoverMs: t1 - t0, prefilterMs: t2 - t1, parseMs: Date.now() - t2, threads },
   };
 }
 

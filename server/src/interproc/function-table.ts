@@ -7,7 +7,8 @@
  * to the definition a default configuration builds (MMU on, x86); the others
  * stay visible as alternatives and are never merged into the chosen one.
  */
-import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
+import type { CallbackRegistration, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
+import { walkStmt } from '../parse/ir-walk';
 import { isPrimitiveName } from '../lockflow/primitives';
 
 export interface FnRef {
@@ -37,6 +38,7 @@ export interface ResolveOptions {
 export class FunctionTable {
   readonly byName = new Map<string, FnRef[]>();
   readonly byFile = new Map<string, FnRef[]>();
+  readonly byId = new Map<string, FnRef>();
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
   private readonly resolved = new Map<string, FnRef | null>();
 
@@ -51,6 +53,7 @@ export class FunctionTable {
       const calls = new Set(sites.map((c) => c.f));
       const ref: FnRef = { id: `${ir.file}:${fn.at[0]}:${fn.name}`, file: ir.file, fn, calls, sites };
       refs.push(ref);
+      this.byId.set(ref.id, ref);
       const list = this.byName.get(fn.name);
       if (list) list.push(ref);
       else this.byName.set(fn.name, [ref]);
@@ -64,6 +67,7 @@ export class FunctionTable {
     const refs = this.byFile.get(file);
     if (!refs) return;
     for (const r of refs) {
+      this.byId.delete(r.id);
       const list = this.byName.get(r.fn.name)!.filter((x) => x !== r);
       if (list.length) this.byName.set(r.fn.name, list);
       else this.byName.delete(r.fn.name);
@@ -129,80 +133,14 @@ export class FunctionTable {
 /** Calls of a function body, in evaluation order; guards appear as calls to `guard` / `scoped_guard`. */
 export function collectCallSites(body: Stmt): CallSite[] {
   const out: CallSite[] = [];
-  const e = (x: Expr | null | undefined): void => {
-    if (!x) return;
-    switch (x.k) {
-      case 'call':
-        x.sub?.forEach(e);
-        out.push({ f: x.f, a: x.a, at: x.at });
-        return;
-      case 'not':
-        return e(x.e);
-      case 'and':
-      case 'or':
-      case 'cmp':
-        e(x.a);
-        e(x.b);
-        return;
-      case 'assign':
-        return e(x.rhs);
-      case 'other':
-        x.subs.forEach(e);
-        return;
-      case 'guard':
-        out.push({ f: 'guard', a: [x.kind, x.arg], at: x.at });
-        return;
-      default:
-    }
-  };
-  const s = (x: Stmt | undefined): void => {
-    if (!x) return;
-    switch (x.k) {
-      case 'block':
-      case 'case':
-        x.s.forEach(s);
-        return;
-      case 'expr':
-        return e(x.e);
-      case 'return':
-      case 'noreturn':
-        return e(x.e);
-      case 'if':
-        e(x.c);
-        s(x.then);
-        s(x.else);
-        return;
-      case 'while':
-      case 'do':
-        e(x.c);
-        s(x.body);
-        return;
-      case 'for':
-        s(x.init);
-        e(x.c);
-        e(x.upd);
-        s(x.body);
-        return;
-      case 'loopmacro':
-        e(x.head);
-        s(x.body);
-        return;
-      case 'scoped':
-        out.push({ f: 'scoped_guard', a: [x.kind, x.arg], at: x.at });
-        s(x.body);
-        return;
-      case 'switch':
-        e(x.c);
-        s(x.body);
-        return;
-      case 'label':
-        return s(x.s);
-      case 'pp':
-        x.branches.forEach(s);
-        return;
-      default:
-    }
-  };
-  s(body);
+  walkStmt(body, {
+    stmt: (st) => {
+      if (st.k === 'scoped') out.push({ f: 'scoped_guard', a: [st.kind, st.arg], at: st.at });
+    },
+    leave: (e) => {
+      if (e.k === 'call') out.push({ f: e.f, a: e.a, at: e.at });
+      else if (e.k === 'guard') out.push({ f: 'guard', a: [e.kind, e.arg], at: e.at });
+    },
+  });
   return out;
 }

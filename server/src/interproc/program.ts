@@ -40,6 +40,9 @@ export interface ProgramOptions extends ResolveOptions {
   extraPrimitives?: ReadonlyMap<string, Primitive>;
 }
 
+/** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
+const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) };
+
 /** Re-analyses of one function before its summary is frozen (recursion and long chains). */
 const MAX_REANALYSES = 8;
 
@@ -248,9 +251,7 @@ export class Program {
   /** States at each call of a function, per entry mode (from its flow, or its entry itself when it has no lock effects). */
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
-    if (!flow) {
-      return r.sites.map((site) => ({ site, inst: 0, byEntry: { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) } as Record<Mode, Set<Mode>> }));
-    }
+    if (!flow) return r.sites.map((site) => ({ site, inst: 0, byEntry: PASS_THROUGH }));
     const byKey = new Map<string, SiteStates>();
     for (const ev of flow.events) {
       if (ev.kind !== 'call') continue;

@@ -4,32 +4,6 @@ import type { RelatedLocation } from '../rules/diagnostic';
 import type { FnRef } from './function-table';
 import type { EntrySource, Program } from './program';
 
-/** `write, from 3 callers: exit_mmap, remove_vma_list, ...` */
-export function describeEntry(p: Program, ref: FnRef): string {
-  const m = p.entries.get(ref.id);
-  if (!m) return 'none (not analysed)';
-  const parts: string[] = [];
-  for (const [mode, sources] of [...m].sort((a, b) => order(a[0]) - order(b[0]))) {
-    parts.push(`${mode} ${describeSources(sources)}`);
-  }
-  return parts.join('; ');
-}
-
-const order = (m: Mode) => ({ none: 0, read: 1, write: 2 })[m];
-
-export function describeSources(sources: EntrySource[]): string {
-  const roots = sources.filter((s) => s.kind === 'root');
-  const callers = sources.filter((s) => s.kind !== 'root');
-  const names = [...new Set(callers.map((s) => (s.via ? `${s.caller} (via ${s.via})` : s.caller!)))];
-  const out: string[] = [];
-  if (names.length) {
-    const shown = names.slice(0, 4).join(', ') + (names.length > 4 ? ', ...' : '');
-    out.push(`from ${names.length} caller${names.length > 1 ? 's' : ''}: ${shown}`);
-  }
-  for (const r of roots) out.push(r.why ?? 'entry point');
-  return out.join('; ');
-}
-
 /**
  * A chain of call sites that brings `mode` into `ref`: the nearest caller
  * first, then its caller, up to `depth` steps (for related locations).
@@ -50,8 +24,7 @@ export function entryChain(p: Program, ref: FnRef, mode: Mode, depth = 5): Relat
     }
     const via = src.via ? ` through ${src.via}` : '';
     out.push({ file: src.file!, at: src.at!, message: `${src.caller}() calls ${cur.fn.name}()${via} with mmap_lock ${mode}` });
-    const callerId: string | undefined = src.callerId;
-    cur = callerId ? p.table.byFile.get(src.file!)?.find((r) => r.id === callerId) : undefined;
+    cur = src.callerId ? p.table.byId.get(src.callerId) : undefined;
   }
   return out;
 }
@@ -66,14 +39,13 @@ export function chainNames(p: Program, ref: FnRef, mode: Mode, depth = 3): strin
     const src: EntrySource | undefined = p.entries.get(cur.id)?.get(mode)?.find((s) => s.kind !== 'root');
     if (!src) break;
     names.push(src.caller! + (src.via ? ` (${src.via})` : ''));
-    const callerId: string | undefined = src.callerId;
-    cur = p.table.byFile.get(src.file!)?.find((r) => r.id === callerId);
+    cur = src.callerId ? p.table.byId.get(src.callerId) : undefined;
   }
   return names.join(' <- ');
 }
 
-/** Whether some real caller (not an assumed entry point) brings `mode`. */
+/** Whether some real caller (not an assumed entry point) brings `mode`; a syscall's entry is real. */
 export function hasRealSource(p: Program, ref: FnRef, mode: Mode): boolean {
-  const sources = p.entries.get(ref.id)?.get(mode) ?? [];
-  return sources.some((s) => s.kind !== 'root' || /SYSCALL_DEFINE/.test(s.why ?? ''));
+  if (ref.fn.syscall) return true;
+  return (p.entries.get(ref.id)?.get(mode) ?? []).some((s) => s.kind !== 'root');
 }

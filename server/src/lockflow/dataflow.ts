@@ -9,7 +9,8 @@
  * summaries.
  */
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
-import type { Expr, FunctionIR, Span, Stmt } from '../parse/ir';
+import type { Expr, FunctionIR, Span } from '../parse/ir';
+import { walkStmt } from '../parse/ir-walk';
 import { VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
@@ -91,87 +92,18 @@ function prepare(fn: FunctionIR, env: FlowEnv): Flow {
 
 /** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
 function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked: Set<string>): void {
-  const visitE = (e: Expr | undefined | null, cond: boolean): void => {
-    if (!e) return;
-    switch (e.k) {
-      case 'call': {
+  walkStmt(fn.body, {
+    stmt: (st) => {
+      if (st.k === 'scoped' && guardMode(st.kind)) lockArgs.push(st.arg);
+    },
+    enter: (e, cond) => {
+      if (e.k === 'call') {
         const p = primitiveFor(e.f, e.a, env.extraPrimitives);
         if (p && e.a.length) lockArgs.push(e.a[p.arg ?? 0] ?? '');
-        e.sub?.forEach((x) => visitE(x, cond && VALUE_WRAPPERS.has(e.f)));
-        return;
-      }
-      case 'guard':
-        if (guardMode(e.kind)) lockArgs.push(e.arg);
-        return;
-      case 'id':
-        if (cond) tracked.add(e.name);
-        return;
-      case 'not':
-        return visitE(e.e, cond);
-      case 'and':
-      case 'or':
-      case 'cmp':
-        visitE(e.a, cond);
-        visitE(e.b, cond);
-        return;
-      case 'assign':
-        return visitE(e.rhs, false);
-      case 'other':
-        e.subs.forEach((x) => visitE(x, false));
-        return;
-      default:
-    }
-  };
-  const visit = (s: Stmt | undefined): void => {
-    if (!s) return;
-    switch (s.k) {
-      case 'block':
-      case 'case':
-        s.s.forEach(visit);
-        return;
-      case 'expr':
-        return visitE(s.e, false);
-      case 'noreturn':
-        return visitE(s.e, false);
-      case 'return':
-        return visitE(s.e, true);
-      case 'if':
-        visitE(s.c, true);
-        visit(s.then);
-        visit(s.else);
-        return;
-      case 'while':
-      case 'do':
-        visitE(s.c, true);
-        visit(s.body);
-        return;
-      case 'for':
-        visit(s.init);
-        visitE(s.c, true);
-        visitE(s.upd, false);
-        visit(s.body);
-        return;
-      case 'loopmacro':
-        visitE(s.head, false);
-        visit(s.body);
-        return;
-      case 'scoped':
-        if (guardMode(s.kind)) lockArgs.push(s.arg);
-        visit(s.body);
-        return;
-      case 'switch':
-        visitE(s.c, false);
-        visit(s.body);
-        return;
-      case 'label':
-        return visit(s.s);
-      case 'pp':
-        s.branches.forEach(visit);
-        return;
-      default:
-    }
-  };
-  visit(fn.body);
+      } else if (e.k === 'guard' && guardMode(e.kind)) lockArgs.push(e.arg);
+      else if (e.k === 'id' && cond) tracked.add(e.name);
+    },
+  });
 }
 
 function containsToken(text: string, token: string): boolean {

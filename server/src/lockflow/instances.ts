@@ -3,7 +3,8 @@
  * `&mm->mmap_lock` and a local `mm = vma->vm_mm` are one instance;
  * dup_mmap's `oldmm` and `mm` are two.
  */
-import type { Expr, FunctionIR, Stmt } from '../parse/ir';
+import type { FunctionIR, Stmt } from '../parse/ir';
+import { walkStmt } from '../parse/ir-walk';
 
 /** `&vma->vm_mm->mmap_lock` -> `vma->vm_mm`; `(mm)` -> `mm`. */
 export function lockExpr(arg: string): string {
@@ -83,53 +84,13 @@ const MM_VALUE = /(^|->|\.)(vm_mm|mm|active_mm|mmap_lock|mmap_sem)$|^[a-z_]*mm$/
 /** `struct mm_struct *mm = vma->vm_mm;` makes `vma->vm_mm` an alias of `mm` (when mm is assigned once). */
 function collectAliases(body: Stmt, out: Map<string, string>): void {
   const assigned = new Map<string, { rhs: string; count: number }>();
-  const visitE = (e: Expr | null | undefined) => {
-    if (!e) return;
-    if (e.k === 'assign') {
-      const rhs = e.rhs.k === 'id' ? e.rhs.name : undefined;
+  walkStmt(body, {
+    enter: (e) => {
+      if (e.k !== 'assign') return;
       const prev = assigned.get(e.lhs);
-      assigned.set(e.lhs, { rhs: rhs ?? '', count: (prev?.count ?? 0) + 1 });
-      visitE(e.rhs);
-    } else if (e.k === 'other') e.subs.forEach(visitE);
-  };
-  const visit = (s: Stmt | undefined) => {
-    if (!s) return;
-    switch (s.k) {
-      case 'block':
-        s.s.forEach(visit);
-        break;
-      case 'case':
-        s.s.forEach(visit);
-        break;
-      case 'expr':
-        visitE(s.e);
-        break;
-      case 'if':
-        visit(s.then);
-        visit(s.else);
-        break;
-      case 'while':
-      case 'do':
-      case 'loopmacro':
-      case 'scoped':
-      case 'switch':
-        visit(s.body);
-        break;
-      case 'for':
-        visit(s.init);
-        visit(s.body);
-        break;
-      case 'label':
-        visit(s.s);
-        break;
-      case 'pp':
-        s.branches.forEach(visit);
-        break;
-      default:
-        break;
-    }
-  };
-  visit(body);
+      assigned.set(e.lhs, { rhs: e.rhs.k === 'id' ? e.rhs.name : '', count: (prev?.count ?? 0) + 1 });
+    },
+  });
   for (const [lhs, { rhs, count }] of assigned) {
     if (count === 1 && rhs && /^[A-Za-z_][A-Za-z0-9_]*$/.test(lhs) && MM_VALUE.test(rhs) && MM_VALUE.test(lhs)) out.set(rhs, lhs);
   }

@@ -28,15 +28,6 @@ export const IDENTITY: Summary = Object.freeze({
   trans: { none: [['none', 'u']], read: [['read', 'u']], write: [['write', 'u']] },
 }) as Summary;
 
-export function isIdentityTrans(s: Summary): boolean {
-  return MODES.every((m) => s.trans[m].length === 1 && s.trans[m][0][0] === m && s.trans[m][0][1] === 'u');
-}
-
-/** Whether the lock effect differs from identity (callers must run their dataflow through this call). */
-export function hasLockEffect(s: Summary | undefined): boolean {
-  return !!s && (!isIdentityTrans(s) || !!s.requires || !!s.acquires);
-}
-
 export function sameTrans(a: Summary, b: Summary): boolean {
   return MODES.every((m) => {
     const x = a.trans[m].map((p) => p.join('')).sort().join(',');

@@ -25,9 +25,3 @@ export const VALUE_WRAPPERS: ReadonlyMap<string, (v: Cls) => Cls> = new Map<stri
 
 /** `scoped_guard(lock, arg) { ... }`-style block macros: the lock is held for the block only. */
 export const SCOPED_GUARDS = new Set(['scoped_guard', 'scoped_cond_guard']);
-
-/** Whether a call used as a statement head (no `;`, followed by a statement) is a loop. */
-export function isLoopMacroName(name: string): boolean {
-  // Every other head with a body is treated as a loop too (0..n iterations); this list only names the usual ones.
-  return /for_each|_foreach|^for_|_loop$|^while_/.test(name);
-}

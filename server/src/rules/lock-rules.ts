@@ -7,7 +7,7 @@
  * not again in every function down the chain. A state "touched" on a path
  * is one this function's own lock operations produced.
  */
-import { callbackHoldsLock, DOCUMENTED_CALLBACK_CONTEXT } from '../interproc/callbacks';
+import { callbackHoldsLock } from '../interproc/callbacks';
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
@@ -77,6 +77,16 @@ class FnCtx {
     return this.p.registeredAs.get(this.ref.id)?.find((r) => callbackHoldsLock(r.struct, r.member));
   }
 
+  /**
+   * The bad states this function answers for: those its own lock operations
+   * produced, or all of them in a syscall (nobody above it to blame). Untouched
+   * bad states elsewhere become the function's requirement and are reported
+   * at its callers (LL005).
+   */
+  private blamedHere(bad: FlowEvent[], inst: number): FlowEvent[] {
+    return this.ref.fn.syscall !== undefined ? bad : bad.filter((e) => touched(e.before, inst));
+  }
+
   private entryRelated(modes: Mode[]): RelatedLocation[] {
     const m = modes.find(held) ?? modes[0];
     return m ? entryChain(this.p, this.ref, m) : [];
@@ -108,11 +118,9 @@ class FnCtx {
         if (ev.callee === 'guard-release') continue;
         const expected = ev.prim!.mode;
         const bad = evs.filter((e) => modeOf(e.before, ev.inst) !== expected);
-        const badOwn = bad.filter((e) => touched(e.before, ev.inst));
-        const badEntry = bad.filter((e) => !touched(e.before, ev.inst) && hasRealSource(this.p, this.ref, modeOf(e.before, ev.inst)) && this.ref.fn.syscall !== undefined);
         // This function takes the lock on some paths: then a path where it is not held is its own bug too.
         const ownsLock = evs.some((e) => touched(e.before, ev.inst) && modeOf(e.before, ev.inst) === expected);
-        const list = badOwn.length || ownsLock ? bad.filter((e) => touched(e.before, ev.inst) || ownsLock) : badEntry;
+        const list = ownsLock ? bad : this.blamedHere(bad, ev.inst);
         if (!list.length) continue;
         const modes = sortModes(list.map((e) => modeOf(e.before, ev.inst)));
         const what = modes.includes('none')
@@ -122,10 +130,7 @@ class FnCtx {
         this.report('LL003', ev.at, what, this.acquireSites(ev), severity);
       } else if (ev.kind === 'assert') {
         const accepts = ev.prim!.accepts!;
-        const bad = evs.filter((e) => !accepts.includes(modeOf(e.before, ev.inst)));
-        const own = bad.filter((e) => touched(e.before, ev.inst));
-        const rootOnly = bad.filter((e) => !touched(e.before, ev.inst) && !hasRealSource(this.p, this.ref, modeOf(e.before, ev.inst)) && this.ref.fn.syscall !== undefined);
-        const list = own.length ? own : rootOnly;
+        const list = this.blamedHere(evs.filter((e) => !accepts.includes(modeOf(e.before, ev.inst))), ev.inst);
         if (!list.length) continue;
         const modes = formatModes(list.map((e) => modeOf(e.before, ev.inst)));
         this.report('LL006', ev.at, `${call} can fail: ${lock} may be ${modes} here`, this.acquireSites(ev));
@@ -153,10 +158,7 @@ class FnCtx {
         }
       }
       if (s.requires) {
-        const bad = evs.filter((e) => !s.requires!.modes.includes(modeOf(e.before, ev.inst)));
-        const own = bad.filter((e) => touched(e.before, ev.inst));
-        const root = bad.filter((e) => !touched(e.before, ev.inst) && this.ref.fn.syscall !== undefined);
-        const list = own.length ? own : root;
+        const list = this.blamedHere(evs.filter((e) => !s.requires!.modes.includes(modeOf(e.before, ev.inst))), ev.inst);
         if (!list.length) continue;
         const modes = formatModes(list.map((e) => modeOf(e.before, ev.inst)));
         const related: RelatedLocation[] = [];
@@ -191,9 +193,8 @@ class FnCtx {
   private acquireSites(ev: FlowEvent): RelatedLocation[] {
     const out: RelatedLocation[] = [];
     for (const other of this.flow.events) {
-      if (other.inst !== ev.inst || other.at[0] >= ev.at[0] && other.node === ev.node) continue;
+      if (other.inst !== ev.inst || other.node === ev.node || other.at[0] > ev.at[0]) continue;
       if (other.kind === 'acquire' || other.kind === 'release' || other.kind === 'downgrade') {
-        if (other.at[0] > ev.at[0]) continue;
         if (!out.some((o) => o.at[0] === other.at[0])) out.push({ file: this.ref.file, at: other.at, message: `${other.guard ? `guard(${other.guard})` : other.callee}: ${formatModes([modeOf(other.before, other.inst)])} -> ${formatModes(other.after.map((s) => modeOf(s, other.inst)))}` });
       }
     }
@@ -258,7 +259,7 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
     const heldSites = sites.filter((s) => s.modes.size && [...s.modes].every(held));
     const bare = sites.filter((s) => s.modes.size === 1 && s.modes.has('none'));
     if (heldSites.length < 3 || !bare.length || bare.length * 4 > sites.length) continue;
-    const target = p.table.all().find((r) => r.id === id)!;
+    const target = p.table.byId.get(id)!;
     if (p.summary(target).requires) continue;
     const heldCallers = [...new Set(heldSites.map((s) => s.caller.fn.name))];
     for (const s of bare) {
@@ -284,9 +285,4 @@ function dedupe(list: Diagnostic[]): Diagnostic[] {
     seen.add(key);
     return true;
   });
-}
-
-/** The documented context of a callback member, for messages elsewhere. */
-export function documentedContext(struct: string, member: string): string | undefined {
-  return DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member]?.text;
 }
