@@ -113,14 +113,10 @@ export class Program {
         else callersOf.set(name, [r]);
       }
     }
-    const queue: FnRef[] = [];
-    const queued = new Set<string>();
-    const enqueue = (r: FnRef) => {
-      if (!queued.has(r.id)) {
-        queued.add(r.id);
-        queue.push(r);
-      }
-    };
+    // Callees before callers, so most functions are analysed once, with their callees' final summaries.
+    const rank = this.calleesFirstRank(all);
+    const queue = new RankQueue((r: FnRef) => rank.get(r.id)!);
+    const enqueue = (r: FnRef) => queue.push(r);
     const enqueueCallers = (r: FnRef) => {
       for (const c of callersOf.get(r.fn.name) ?? []) if (this.table.resolve(r.fn.name, c.file) === r) enqueue(c);
     };
@@ -136,9 +132,8 @@ export class Program {
       }
     }
     const runs = new Map<string, number>();
-    while (queue.length) {
-      const r = queue.shift()!;
-      queued.delete(r.id);
+    while (queue.size) {
+      const r = queue.pop()!;
       const n = (runs.get(r.id) ?? 0) + 1;
       if (n > MAX_REANALYSES) continue;
       runs.set(r.id, n);
@@ -154,6 +149,41 @@ export class Program {
       }
     }
     this.stats.analysed = this.flows.size;
+  }
+
+  /** Post-order of a depth-first walk over resolved calls: a function's callees rank below it (cycles aside). */
+  private calleesFirstRank(all: FnRef[]): Map<string, number> {
+    const rank = new Map<string, number>();
+    const state = new Map<string, 1 | 2>();
+    for (const root of all) {
+      if (state.has(root.id)) continue;
+      const stack: Array<{ ref: FnRef; callees: FnRef[]; i: number }> = [{ ref: root, callees: this.callees(root), i: 0 }];
+      state.set(root.id, 1);
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        if (top.i < top.callees.length) {
+          const c = top.callees[top.i++];
+          if (!state.has(c.id)) {
+            state.set(c.id, 1);
+            stack.push({ ref: c, callees: this.callees(c), i: 0 });
+          }
+        } else {
+          state.set(top.ref.id, 2);
+          rank.set(top.ref.id, rank.size);
+          stack.pop();
+        }
+      }
+    }
+    return rank;
+  }
+
+  private callees(r: FnRef): FnRef[] {
+    const out: FnRef[] = [];
+    for (const name of r.calls) {
+      const c = this.table.resolve(name, r.file);
+      if (c && c !== r) out.push(c);
+    }
+    return out;
   }
 
   private computeEntries(): void {
@@ -252,24 +282,60 @@ export class Program {
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
     if (!flow) return r.sites.map((site) => ({ site, inst: 0, byEntry: PASS_THROUGH }));
-    const byKey = new Map<string, SiteStates>();
-    for (const ev of flow.events) {
-      if (ev.kind !== 'call') continue;
-      const key = `${ev.callee}@${ev.at[0]}:${ev.at[1]}`;
-      let s = byKey.get(key);
-      if (!s) {
-        s = { site: { f: ev.callee, a: [...ev.args], at: ev.at }, inst: ev.inst, byEntry: { none: new Set(), read: new Set(), write: new Set() }, summary: ev.summary };
-        byKey.set(key, s);
-      }
-      s.byEntry[ev.before.entry].add(modeOf(ev.before, ev.inst));
-    }
-    return [...byKey.values()];
+    return flow.sites.map((c) => ({ site: { f: c.callee, a: [...c.args], at: c.at }, inst: c.inst, byEntry: c.byEntry, summary: c.summary }));
   }
 
   /** Entry modes of a function, sorted. */
   entryModes(ref: FnRef): Mode[] {
     const m = this.entries.get(ref.id);
     return m ? MODES.filter((x) => m.has(x)) : ['none'];
+  }
+}
+
+/** A set of functions popped lowest rank first (a binary heap). */
+class RankQueue {
+  private heap: FnRef[] = [];
+  private readonly members = new Set<string>();
+
+  constructor(private readonly rank: (r: FnRef) => number) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(r: FnRef): void {
+    if (this.members.has(r.id)) return;
+    this.members.add(r.id);
+    const h = this.heap;
+    h.push(r);
+    for (let i = h.length - 1; i > 0; ) {
+      const up = (i - 1) >> 1;
+      if (this.rank(h[up]) <= this.rank(h[i])) break;
+      [h[up], h[i]] = [h[i], h[up]];
+      i = up;
+    }
+  }
+
+  pop(): FnRef | undefined {
+    const h = this.heap;
+    if (!h.length) return undefined;
+    const top = h[0];
+    const last = h.pop()!;
+    if (h.length) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.rank(h[l]) < this.rank(h[m])) m = l;
+        if (r < h.length && this.rank(h[r]) < this.rank(h[m])) m = r;
+        if (m === i) break;
+        [h[m], h[i]] = [h[i], h[m]];
+        i = m;
+      }
+    }
+    this.members.delete(top.id);
+    return top;
   }
 }
 

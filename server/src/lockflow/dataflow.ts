@@ -53,6 +53,16 @@ export interface FlowEvent {
   guard?: string;
 }
 
+/** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
+export interface CallSiteModes {
+  callee: string;
+  args: readonly string[];
+  at: Span;
+  inst: number;
+  byEntry: Record<Mode, Set<Mode>>;
+  summary?: Summary;
+}
+
 export interface FlowResult {
   fn: FunctionIR;
   cfg: Cfg;
@@ -62,7 +72,10 @@ export interface FlowResult {
   /** States leaving each node, all successors together. */
   outStates: AbsState[][];
   exits: AbsState[];
+  /** Lock operations, and calls to functions with a lock effect; plain calls are only in `sites`. */
   events: FlowEvent[];
+  /** Every call of the function with the modes held there: what entry states propagate from. */
+  sites: CallSiteModes[];
   /** Entry modes for which the function's own asserts or its callees' requirements fail without it locking first. */
   violatedEntries: Map<Mode, { why: string; at: Span; source: Requirement['source'] }>;
   notes: string[];
@@ -139,8 +152,11 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
 class Flow {
   private readonly states: Map<string, AbsState>[];
   private readonly pending: Map<string, AbsState>[];
+  /** States leaving each node, gathered as the fixpoint transfers each state once. */
+  private readonly outs: Map<string, AbsState>[];
   private recording = false;
   private events: FlowEvent[] = [];
+  private sites = new Map<string, CallSiteModes>();
   private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
   private readonly notes: string[] = [];
   private current = 0;
@@ -156,6 +172,7 @@ class Flow {
   ) {
     this.states = cfg.nodes.map(() => new Map());
     this.pending = cfg.nodes.map(() => new Map());
+    this.outs = cfg.nodes.map(() => new Map());
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -179,8 +196,10 @@ class Flow {
       }
     };
     push(this.cfg.entry, initial);
-    while (queue.length) {
-      const id = queue.shift()!;
+    // Each state reaches each node's transfer once (deltas), so events are recorded here, not in a second pass.
+    this.recording = true;
+    for (let head = 0; head < queue.length; head++) {
+      const id = queue[head];
       queued[id] = 0;
       const delta = [...this.pending[id].values()];
       this.pending[id].clear();
@@ -191,10 +210,14 @@ class Flow {
       }
       const node = this.cfg.nodes[id];
       const outs = this.transfer(node, delta);
+      const acc = this.outs[id];
       outs.forEach((ss, i) => {
+        for (const s of ss) acc.set(s.key, s);
         if (ss.length) push(node.succ[i], ss);
       });
+      if (node.kind === 'noreturn' || node.kind === 'exit') for (const s of delta) acc.set(s.key, s);
     }
+    this.recording = false;
   }
 
   /** Too many states at one point: forget the path facts there. */
@@ -210,17 +233,8 @@ class Flow {
   }
 
   result(): FlowResult {
-    this.recording = true;
-    this.events = [];
     const inStates = this.states.map((m) => [...m.values()]);
-    const outStates = this.cfg.nodes.map((node) => {
-      const outs = this.transfer(node, inStates[node.id]);
-      const all = new Map<string, AbsState>();
-      for (const ss of outs) for (const s of ss) all.set(s.key, s);
-      if (node.kind === 'noreturn' || node.kind === 'exit') for (const s of inStates[node.id]) all.set(s.key, s);
-      return [...all.values()];
-    });
-    this.recording = false;
+    const outStates = this.outs.map((m) => [...m.values()]);
     return {
       fn: this.fn,
       cfg: this.cfg,
@@ -229,6 +243,7 @@ class Flow {
       outStates,
       exits: inStates[this.cfg.exit],
       events: this.events,
+      sites: [...this.sites.values()],
       violatedEntries: this.violated,
       notes: this.notes,
     };
@@ -379,7 +394,7 @@ class Flow {
     const summary = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) ? this.env.summary(e.f) : undefined;
     const i = this.inst.forCallArgs(e.a);
     if (!summary) {
-      if (this.recording) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after: [s] });
+      if (this.recording) this.recordSite(e.f, e.a, e.at, i, s);
       return emit(s, 'u');
     }
     const b = modeOf(s, i);
@@ -395,7 +410,10 @@ class Flow {
       after.push(t);
       emit(t, v);
     }
-    if (this.recording) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
+    if (this.recording) {
+      this.recordSite(e.f, e.a, e.at, i, s, summary);
+      if (summary.requires || summary.acquires || after.some((t) => t !== s)) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
+    }
   }
 
   private applyPrimitive(p: Primitive, callee: string, args: readonly string[], at: Span, s: AbsState, emit: Emit, guard?: string): void {
@@ -448,6 +466,17 @@ class Flow {
     if (i !== 0 || s.touched & 1 || b === p.mode || this.violated.has(s.entry) || p.kind === 'acquire') return;
     if (callee === 'guard-release') return;
     this.violated.set(s.entry, { why: `releases mmap_lock it did not take (${callee} expects ${p.mode})`, at, source: 'release' });
+  }
+
+  private recordSite(callee: string, args: readonly string[], at: Span, inst: number, s: AbsState, summary?: Summary): void {
+    const key = `${callee}@${at[0]}:${at[1]}`;
+    let site = this.sites.get(key);
+    if (!site) {
+      site = { callee, args, at, inst, byEntry: { none: new Set(), read: new Set(), write: new Set() } };
+      if (summary) site.summary = summary;
+      this.sites.set(key, site);
+    }
+    site.byEntry[s.entry].add(modeOf(s, inst));
   }
 
   private record(ev: Omit<FlowEvent, 'node'>): void {
