@@ -110,17 +110,30 @@ export class FunctionTable {
     return best;
   }
 
+  /**
+   * Why a definition is not compiled in the default configuration (MMU on,
+   * the chosen architecture), or undefined when it is. Such code is analysed
+   * on its own but sends no lock states into the code a default build has.
+   */
+  notBuiltReason(r: FnRef): string | undefined {
+    if (this.options.prefer?.some((p) => r.file.startsWith(p))) return undefined;
+    if (r.file === 'mm/nommu.c') return 'mm/nommu.c is built only without CONFIG_MMU';
+    if (r.fn.pp.some((c) => NO_MMU.test(c))) return 'built only without CONFIG_MMU';
+    const arch = /^arch\/([^/]+)\//.exec(r.file)?.[1];
+    if (arch && arch !== (this.options.arch ?? 'x86')) return `built only for arch/${arch}`;
+    return undefined;
+  }
+
   /** Lower is more likely the built definition. */
   rank(r: FnRef, fromFile: string): number {
     let score = 0;
     if (this.options.prefer?.some((p) => r.file.startsWith(p))) score -= 1000;
     if (r.file === fromFile) score -= 100;
-    const arch = /^arch\/([^/]+)\//.exec(r.file)?.[1];
-    if (arch) score += arch === (this.options.arch ?? 'x86') ? -2 : 40;
-    if (r.file === 'mm/nommu.c') score += 50;
+    if (this.notBuiltReason(r)) score += 50;
+    if (r.file.startsWith(`arch/${this.options.arch ?? 'x86'}/`)) score -= 2;
     for (const c of r.fn.pp) {
-      if (/!\s*\(?\s*(defined\s*\(?\s*)?CONFIG_MMU\b/.test(c)) score += 50;
-      else if (/\bCONFIG_MMU\b/.test(c)) score -= 5;
+      if (NO_MMU.test(c)) continue;
+      if (/\bCONFIG_MMU\b/.test(c)) score -= 5;
       else if (c.startsWith('!')) score += 10;
       else score -= 1;
     }
@@ -129,6 +142,8 @@ export class FunctionTable {
     return score;
   }
 }
+
+const NO_MMU = /!\s*\(?\s*(defined\s*\(?\s*)?CONFIG_MMU\b/;
 
 /** Calls of a function body, in evaluation order; guards appear as calls to `guard` / `scoped_guard`. */
 export function collectCallSites(body: Stmt): CallSite[] {

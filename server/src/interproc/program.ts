@@ -203,12 +203,15 @@ export class Program {
       reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
       this.registeredAs.set(target.id, reg);
     }
-    // Who calls whom.
+    // Who calls whom: a call means the definition the default configuration builds, and code
+    // outside that configuration (mm/nommu.c, other architectures) calls nothing on its behalf.
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
+      if (this.table.notBuiltReason(caller)) return [];
       const cb = callbackCall(site.f);
       if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return [];
-      return this.table.visible(site.f, caller.file).map((ref) => ({ ref }));
+      const ref = this.table.resolve(site.f, caller.file);
+      return ref ? [{ ref }] : [];
     };
     const hasCallers = new Set<string>();
     const calledBack = new Set<string>();
@@ -243,7 +246,9 @@ export class Program {
       const reg = this.registeredAs.get(r.id)?.[0];
       const doc = reg ? DOCUMENTED_CALLBACK_CONTEXT[reg.struct]?.[reg.member] : undefined;
       let src: EntrySource;
-      if (r.fn.syscall) src = { kind: 'root', modes: ['none'], why: `SYSCALL_DEFINE(${r.fn.syscall}): entered from user space` };
+      const notBuilt = this.table.notBuiltReason(r);
+      if (notBuilt && !hasCallers.has(r.id)) src = { kind: 'root', modes: req && req.source !== 'release' ? req.modes : ['none'], why: `not in the default configuration (${notBuilt}); analysed as an entry point` };
+      else if (r.fn.syscall) src = { kind: 'root', modes: ['none'], why: `SYSCALL_DEFINE(${r.fn.syscall}): entered from user space` };
       else if (reg && doc && !calledBack.has(r.id)) src = { kind: 'root', modes: doc.modes, why: `registered as ${reg.struct}.${reg.member}, ${doc.text}; no call site of it in the index` };
       else if (reg) src = { kind: 'root', modes: req?.modes ?? ['none'], why: `registered as ${reg.struct}.${reg.member}; its callers are not in the index` };
       else if (req && req.source !== 'release') src = { kind: 'root', modes: req.modes, why: `no callers in the index; entered as its ${req.source === 'doc' ? 'documentation' : 'assertion'} requires` };

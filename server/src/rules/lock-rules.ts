@@ -244,6 +244,7 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
   type Site = { caller: FnRef; at: Span; modes: Set<Mode> };
   const byCallee = new Map<string, Site[]>();
   for (const caller of p.table.all()) {
+    if (p.table.notBuiltReason(caller)) continue;
     const entry = p.entryModes(caller);
     for (const s of p.sites.get(caller.id) ?? []) {
       const target = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.site.f) ? p.table.resolve(s.site.f, caller.file) : undefined;
