@@ -5,10 +5,12 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
-import { MODES, modeOf, type Mode, type ValueClass } from '../lockflow/modes';
+import type { FieldWrite } from '../lockflow/argument-facts';
+import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import type { Primitive } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
-import type { Span } from '../parse/ir';
+import type { FunctionIR, Span } from '../parse/ir';
+import { walkStmt } from '../parse/ir-walk';
 import { callbackCall, DOCUMENTED_CALLBACK_CONTEXT } from './callbacks';
 import { proseRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
@@ -40,6 +42,13 @@ export interface ProgramOptions extends ResolveOptions {
   extraPrimitives?: ReadonlyMap<string, Primitive>;
 }
 
+/** Some entry mode has more than one exit mode: what a caller passes might decide which. */
+function isUncertain(s: Summary | undefined): boolean {
+  return !!s && MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
+}
+
+const KNOWN_ARG = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
+
 /** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
 const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) };
 
@@ -54,7 +63,7 @@ export class Program {
   readonly sites = new Map<string, SiteStates[]>();
   /** Callback registrations resolved to definitions: function id -> `struct.member` names. */
   readonly registeredAs = new Map<string, Array<{ struct: string; member: string; file: string; at: Span }>>();
-  stats = { functions: 0, analysed: 0, reanalyses: 0, summaryMs: 0, entryMs: 0 };
+  stats = { functions: 0, analysed: 0, reanalyses: 0, specialised: 0, phase2: 0, summaryMs: 0, entryMs: 0 };
 
   constructor(readonly options: ProgramOptions = {}) {
     this.table = new FunctionTable(options);
@@ -63,12 +72,25 @@ export class Program {
   /** Functions queued for their first analysis: BOTTOM until then (least fixpoint; recursion converges). */
   private readonly pending = new Set<string>();
 
+  /** Summaries specialised to entry facts (`do_vmi_munmap` with `unlock` false), by `id|facts`. */
+  private readonly specialised = new Map<string, Summary>();
+  private readonly specialising = new Set<string>();
+  /** Off while plain summaries converge; specialising against moving summaries would redo the work many times. */
+  private specialiseOn = false;
+  private readonly controlNames = new Map<string, Set<string>>();
+  private readonly fieldWrites = new Map<string, FieldWrite[]>();
+
   env(ref: FnRef): FlowEnv {
     return {
       summary: (callee: string) => {
         const r = this.table.resolve(callee, ref.file);
         if (!r) return undefined;
         return this.summaries.get(r.id) ?? (this.pending.has(r.id) ? BOTTOM : undefined);
+      },
+      callee: (name: string) => {
+        const r = this.table.resolve(name, ref.file);
+        if (!r) return undefined;
+        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts) };
       },
       extraPrimitives: this.options.extraPrimitives,
     };
@@ -84,12 +106,103 @@ export class Program {
     return f;
   }
 
+  /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
+  private specialise(r: FnRef, all: string[]): Summary | undefined {
+    if (!this.specialiseOn) return undefined;
+    // Facts can only narrow an uncertain effect: a callee whose every entry mode has one exit mode gains nothing.
+    if (!isUncertain(this.summaries.get(r.id))) return undefined;
+    // Only facts about names the callee tests or passes on can change what it does.
+    const names = this.controlNamesOf(r);
+    const facts = all.filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).split('->')[0]) || names.has(f.slice(2, f.lastIndexOf('='))));
+    if (!facts.length) return undefined;
+    const key = `${r.id}|${facts.join(';')}`;
+    const known = this.specialised.get(key);
+    if (known) return known;
+    if (this.specialising.has(key) || this.specialising.size > 16) return undefined;
+    this.specialising.add(key);
+    try {
+      this.stats.specialised++;
+      const s = deriveSummary(r, analyseFunction(r.fn, this.env(r), facts), this.summaries.get(r.id));
+      this.specialised.set(key, s);
+      return s;
+    } finally {
+      this.specialising.delete(key);
+    }
+  }
+
+  /**
+   * A parameter (or a parameter's field) whose value alone decides the exit
+   * mode for entry mode `entry`: fixed to zero or to non-zero, each leaves one
+   * exit mode. That is a contract (`do_vmi_munmap(..., unlock)`), not a leak.
+   */
+  decidingParameter(r: FnRef, entry: Mode): string | undefined {
+    const exits = this.flow(r).exits.filter((s) => s.entry === entry && !s.facts.includes(DEADLOCK));
+    // Tested here: the exits still carry what the branches learnt about parameters.
+    const names = new Set(exits.flatMap((s) => s.facts.filter((f) => f.startsWith('v:')).map((f) => f.slice(2, f.lastIndexOf('=')))));
+    for (const name of names) {
+      const modesBy = new Map<string, Set<Mode>>();
+      for (const s of exits) {
+        const v = factValue(s, 'v:' + name);
+        if (v === undefined) break;
+        const truthy = v === 'z' ? 'z' : 'nz';
+        modesBy.set(truthy, (modesBy.get(truthy) ?? new Set()).add(modeOf(s, 0)));
+      }
+      const groups = [...modesBy.values()];
+      if (modesBy.size === 2 && groups.every((g) => g.size === 1) && exits.every((s) => factValue(s, 'v:' + name) !== undefined)) return name;
+    }
+    // Only stored into a struct for later (do_vmi_align_munmap -> init_vma_munmap): try both values.
+    // Not the lock's own mm, nor the objects every helper is handed: a deciding argument is a flag.
+    const params = new Set(r.fn.params.filter((p) => p && !this.flow(r).inst.exprs.includes(p) && !/(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs)$/.test(p)));
+    const passed = new Set<string>();
+    walkStmt(r.fn.body, {
+      enter: (e) => {
+        if (e.k !== 'call' || !e.a.some((a) => params.has(a))) return;
+        const c = this.table.resolve(e.f, r.file);
+        if (c && this.fieldWritesOf(c).length) for (const a of e.a) if (params.has(a) && !names.has(a)) passed.add(a);
+      },
+    });
+    const exitModes = (fact: string) => {
+      const flow = analyseFunction(r.fn, this.env(r), [fact]);
+      return new Set(flow.exits.filter((s) => s.entry === entry && !s.facts.includes(DEADLOCK)).map((s) => modeOf(s, 0)));
+    };
+    for (const name of [...passed].slice(0, 2)) {
+      const off = exitModes(`v:${name}=z`);
+      const on = exitModes(`v:${name}=nz`);
+      if (off.size === 1 && on.size === 1 && [...off][0] !== [...on][0]) return name;
+    }
+    return undefined;
+  }
+
+  /** Names a function's branches test (`unlock`, `vms->unlock`) or that it passes on to calls. */
+  private controlNamesOf(r: FnRef): Set<string> {
+    let names = this.controlNames.get(r.id);
+    if (names) return names;
+    const out = new Set<string>();
+    walkStmt(r.fn.body, {
+      enter: (e, cond) => {
+        if (e.k === 'id' && cond) out.add(e.name);
+        else if (e.k === 'call') for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
+      },
+    });
+    for (const n of [...out]) if (n.includes('->')) out.add(n.split('->')[0]);
+    this.controlNames.set(r.id, (names = out));
+    return names;
+  }
+
+  private fieldWritesOf(r: FnRef): FieldWrite[] {
+    let w = this.fieldWrites.get(r.id);
+    if (!w) this.fieldWrites.set(r.id, (w = structWrites(r.fn)));
+    return w;
+  }
+
   summary(ref: FnRef): Summary {
     return this.summaries.get(ref.id) ?? IDENTITY;
   }
 
   analyse(): void {
     this.summaries.clear();
+    this.specialised.clear();
+    this.fieldWrites.clear();
     this.flows.clear();
     this.entries.clear();
     this.sites.clear();
@@ -131,23 +244,37 @@ export class Program {
         if (!this.summaries.has(r.id)) this.pending.add(r.id);
       }
     }
-    const runs = new Map<string, number>();
-    while (queue.size) {
-      const r = queue.pop()!;
-      const n = (runs.get(r.id) ?? 0) + 1;
-      if (n > MAX_REANALYSES) continue;
-      runs.set(r.id, n);
-      if (n > 1) this.stats.reanalyses++;
-      const flow = analyseFunction(r.fn, this.env(r));
-      this.pending.delete(r.id);
-      this.flows.set(r.id, flow);
-      const next = deriveSummary(r, flow, this.summaries.get(r.id));
-      const prev = this.summaries.get(r.id);
-      if (!prev || !sameSummary(prev, next)) {
-        this.summaries.set(r.id, next);
-        enqueueCallers(r);
+    const drain = () => {
+      const runs = new Map<string, number>();
+      while (queue.size) {
+        const r = queue.pop()!;
+        const n = (runs.get(r.id) ?? 0) + 1;
+        if (n > MAX_REANALYSES) continue;
+        runs.set(r.id, n);
+        if (n > 1) this.stats.reanalyses++;
+        const flow = analyseFunction(r.fn, this.env(r));
+        this.pending.delete(r.id);
+        this.flows.set(r.id, flow);
+        const next = deriveSummary(r, flow, this.summaries.get(r.id));
+        const prev = this.summaries.get(r.id);
+        if (!prev || !sameSummary(prev, next)) {
+          this.summaries.set(r.id, next);
+          // Specialised summaries are only made once plain ones have converged; phase-two changes refine them and are not redone.
+          enqueueCallers(r);
+        }
+      }
+    };
+    drain();
+    // Second phase: calls whose arguments decide the callee's effect (`do_vmi_munmap(..., false)`).
+    this.specialiseOn = true;
+    for (const id of this.flows.keys()) {
+      const r = this.table.byId.get(id)!;
+      if (this.passesKnownValues(r)) {
+        enqueue(r);
+        this.stats.phase2++;
       }
     }
+    drain();
     this.stats.analysed = this.flows.size;
   }
 
@@ -175,6 +302,17 @@ export class Program {
       }
     }
     return rank;
+  }
+
+  /** Whether a function passes a literal to a callee with a lock effect, or calls a struct-init helper. */
+  private passesKnownValues(r: FnRef): boolean {
+    for (const s of r.sites) {
+      const c = this.table.resolve(s.f, r.file);
+      if (!c) continue;
+      if (this.fieldWritesOf(c).length) return true;
+      if (isUncertain(this.summaries.get(c.id)) && s.a.some((a) => KNOWN_ARG.test(a))) return true;
+    }
+    return false;
   }
 
   private callees(r: FnRef): FnRef[] {
@@ -342,6 +480,22 @@ class RankQueue {
     this.members.delete(top.id);
     return top;
   }
+}
+
+/** `vms->unlock = unlock;` at the top level of a body whose `vms` and `unlock` are parameters (init helpers). */
+function structWrites(fn: FunctionIR): FieldWrite[] {
+  const out: FieldWrite[] = [];
+  if (fn.body.k !== 'block') return out;
+  for (const st of fn.body.s) {
+    if (st.k !== 'expr' || st.e?.k !== 'assign' || st.e.op !== '=') continue;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)->([A-Za-z_][A-Za-z0-9_]*)$/.exec(st.e.lhs);
+    const param = m ? fn.params.indexOf(m[1]) : -1;
+    if (param < 0) continue;
+    const rhs = st.e.rhs;
+    if (rhs.k === 'id' && fn.params.includes(rhs.name)) out.push({ param, field: m![2], from: fn.params.indexOf(rhs.name) });
+    else if (rhs.k === 'num') out.push({ param, field: m![2], from: numberClass(rhs.v) });
+  }
+  return out;
 }
 
 function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {

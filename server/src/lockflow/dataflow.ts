@@ -18,7 +18,8 @@ import {
   withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { type Requirement, type Summary } from './summary';
+import { applyFieldWrites, calleeEntryFacts, type FieldWrite } from './argument-facts';
+import { BOTTOM, type Requirement, type Summary } from './summary';
 
 /** Fact carried by a path that blocked on a lock it already held (LL002/LL001 reported there). */
 export const DEADLOCK = 'x:deadlock=1';
@@ -31,6 +32,8 @@ const WORK_CAP = 400_000;
 export interface FlowEnv {
   /** Summary of a callee by name; undefined for functions outside the index (treated as no effect). */
   summary(callee: string): Summary | undefined;
+  /** What the context-sensitive parts of a call need: the callee's parameters, its struct writes, specialised summaries. */
+  callee?(name: string): CalleeInfo | undefined;
   /** Extra primitives a user taught (wrappers), by name. */
   extraPrimitives?: ReadonlyMap<string, Primitive>;
 }
@@ -51,6 +54,13 @@ export interface FlowEvent {
   summary?: Summary;
   /** For scoped guards: the guard's kind. */
   guard?: string;
+}
+
+export interface CalleeInfo {
+  params: readonly string[];
+  fieldWrites: readonly FieldWrite[];
+  /** The callee's summary when entered with these facts (`v:unlock=z`); undefined: use the plain one. */
+  specialise(facts: string[]): Summary | undefined;
 }
 
 /** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
@@ -85,22 +95,25 @@ interface Emit {
   (s: AbsState, v: ValueClass): void;
 }
 
-export function analyseFunction(fn: FunctionIR, env: FlowEnv): FlowResult {
-  const flow = prepare(fn, env);
+/** `entryFacts` (`v:unlock=z`) hold on entry: a summary specialised to what a caller passes. */
+export function analyseFunction(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = []): FlowResult {
+  const flow = prepare(fn, env, entryFacts);
   flow.run();
   return flow.result();
 }
 
-function prepare(fn: FunctionIR, env: FlowEnv): Flow {
+function prepare(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = []): Flow {
   const cfg = buildCfg(fn);
   const lockArgs: string[] = [];
   const trackedVars = new Set<string>();
   scanFunction(fn, env, lockArgs, trackedVars);
+  // A parameter with a known value is tracked even when only passed on (do_vmi_munmap's `unlock`).
+  for (const f of entryFacts) trackedVars.add(f.slice(2, f.lastIndexOf('=')));
   // Conditions tested more than once (vms->unlock in vms_complete_munmap_vmas) are remembered per path.
   const condCount = new Map<string, number>();
   for (const n of cfg.nodes) if (n.kind === 'branch' && n.ct) condCount.set(n.ct, (condCount.get(n.ct) ?? 0) + 1);
   const correlated = new Set([...condCount].filter(([ct, c]) => c > 1 && !trackedVars.has(ct)).map(([ct]) => ct));
-  return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated);
+  return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated, entryFacts);
 }
 
 /** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
@@ -155,6 +168,9 @@ class Flow {
   /** States leaving each node, gathered as the fixpoint transfers each state once. */
   private readonly outs: Map<string, AbsState>[];
   private recording = false;
+  /** Names whose values came in as entry facts: the ones worth passing on to callees. */
+  private readonly passOn = new Set<string>();
+  private readonly params: Set<string>;
   private events: FlowEvent[] = [];
   private sites = new Map<string, CallSiteModes>();
   private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
@@ -169,7 +185,10 @@ class Flow {
     private readonly env: FlowEnv,
     private readonly tracked: Set<string>,
     private readonly correlated: Set<string>,
+    private readonly entryFacts: readonly string[] = [],
   ) {
+    for (const f of entryFacts) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
+    this.params = new Set(fn.params.filter(Boolean));
     this.states = cfg.nodes.map(() => new Map());
     this.pending = cfg.nodes.map(() => new Map());
     this.outs = cfg.nodes.map(() => new Map());
@@ -178,7 +197,7 @@ class Flow {
 
   run(): void {
     const others = 'n'.repeat(this.inst.count - 1);
-    const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [], 0));
+    const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [...this.entryFacts].sort(), 0));
     const queue: number[] = [];
     const queued = new Uint8Array(this.cfg.nodes.length);
     const push = (id: number, ss: AbsState[]) => {
@@ -249,6 +268,13 @@ class Flow {
     };
   }
 
+  /** Facts about parameters survive a return: they show which argument decided the exit state. */
+  private isParamFact(f: string): boolean {
+    if (!f.startsWith('v:')) return false;
+    const base = f.slice(2, f.lastIndexOf('=')).split('->')[0];
+    return this.params.has(base);
+  }
+
   stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] } {
     this.recording = true;
     this.events = [];
@@ -280,7 +306,7 @@ class Flow {
       case 'return': {
         const after: AbsState[] = [];
         for (const s of input) {
-          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, (f) => !f.startsWith('x:')), node.e ? v : undefined)));
+          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, (f) => !f.startsWith('x:') && !this.isParamFact(f)), node.e ? v : undefined)));
         }
         outs[0] = after;
         return outs;
@@ -391,7 +417,16 @@ class Flow {
     if (wrap) return emit(s, e.sub?.length ? (wrap(firstArgValue) as ValueClass) : 'u');
     const p = primitiveFor(e.f, e.a, this.env.extraPrimitives);
     if (p) return this.applyPrimitive(p, e.f, e.a, e.at, s, emit);
-    const summary = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) ? this.env.summary(e.f) : undefined;
+    const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f);
+    let summary = plain ? this.env.summary(e.f) : undefined;
+    const info = plain ? this.env.callee?.(e.f) : undefined;
+    if (info) {
+      if (summary && summary.trans !== BOTTOM.trans) {
+        const facts = calleeEntryFacts(e.a, info.params, s, this.passOn);
+        if (facts.length) summary = info.specialise(facts) ?? summary;
+      }
+      if (info.fieldWrites.length) s = applyFieldWrites(s, e.a, info.fieldWrites);
+    }
     const i = this.inst.forCallArgs(e.a);
     if (!summary) {
       if (this.recording) this.recordSite(e.f, e.a, e.at, i, s);

@@ -25,7 +25,7 @@ export function truth(v: ValueClass): boolean | undefined {
 }
 
 export function describeValue(v: ValueClass): string {
-  if (v.startsWith('n')) return `returns ${v.slice(1)}`;
+  if (/^n\d+$/.test(v)) return `returns ${v.slice(1)}`;
   return ({ z: 'returns 0/NULL/false', p: 'returns non-zero/non-NULL', e: 'returns an error', nz: 'returns non-zero', u: 'returns' } as Record<string, string>)[v];
 }
 

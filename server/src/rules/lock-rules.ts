@@ -177,6 +177,8 @@ class FnCtx {
       const modes = sortModes(exits.map((s) => modeOf(s, 0)));
       if (modes.length < 2) continue;
       if (isLockContract(exits, this.ref.fn.returns)) continue;
+      // `@unlock: set to true to drop the mmap_lock` (do_vmi_munmap): the caller chooses, by argument.
+      if (this.p.decidingParameter(this.ref, e)) continue;
       const related = this.returnSites(e);
       this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); its name does not say it locks or unlocks (${describeTrans(summary, e)})`, related);
       return;
