@@ -58,16 +58,22 @@ async function main(): Promise<void> {
 
   // 3. A one-line edit in mm/mmap.c, re-analysed in an open engine.
   const engine = await LockEngine.open({ root, cacheRoot: cache });
-  const mmap = texts[0];
-  const at = mmap.indexOf('\n', mmap.indexOf('void exit_mmap(struct mm_struct *mm)') + 40);
+  let mmap = texts[0];
   const edits: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const edited = mmap.slice(0, at + 1) + `\t/* edit ${i} */\n` + mmap.slice(at + 1);
-    const t = performance.now();
-    await engine.updateFile('mm/mmap.c', edited);
+  const parses: number[] = [];
+  let last = { changed: 0, reanalysed: 0, entriesRecomputed: false };
+  for (let i = 0; i < 5; i++) {
+    // Each edit adds one more line inside exit_mmap, as typing would.
+    const at = mmap.indexOf('\n', mmap.indexOf('void exit_mmap(struct mm_struct *mm)') + 40);
+    mmap = mmap.slice(0, at + 1) + `\tnr_accounted += 0; /* edit ${i} */\n` + mmap.slice(at + 1);
+    let t = performance.now();
+    await parseFileText('mm/mmap.c', mmap);
+    parses.push(performance.now() - t);
+    t = performance.now();
+    last = await engine.updateFile('mm/mmap.c', mmap);
     edits.push(performance.now() - t);
   }
-  rows.push(['re-analysis after a one-line edit in mm/mmap.c', `${median(edits).toFixed(0)} ms`, 'goal <= 30 ms']);
+  rows.push(['one-line edit in mm/mmap.c: parse + re-analysis', `${median(edits).toFixed(0)} ms`, `goal <= 30 ms; parse alone ${median(parses).toFixed(0)} ms; ${last.changed} function(s) changed, entries ${last.entriesRecomputed ? 'recomputed' : 'kept'}`]);
   fs.rmSync(cache, { recursive: true, force: true });
 
   const w = Math.max(...rows.map((r) => r[0].length));

@@ -78,9 +78,16 @@ export class LockEngine {
   }
 
   /** Replaces one file's text (an edit) and re-analyses. */
-  async updateFile(rel: string, text: string): Promise<void> {
-    this.addFileIR(await parseFileText(rel, text));
-    this.analyse();
+  async updateFile(rel: string, text: string): Promise<{ changed: number; reanalysed: number; entriesRecomputed: boolean }> {
+    const ir = await parseFileText(rel, text);
+    if (!this.files.has(rel)) {
+      this.addFileIR(ir);
+      this.analyse();
+      return { changed: ir.functions.length, reanalysed: this.program.stats.analysed, entriesRecomputed: true };
+    }
+    const result = this.program.update(ir);
+    this.files.set(rel, ir);
+    return result;
   }
 
   /** Replaces several files' texts at once (one analysis for all of them). */

@@ -12,7 +12,7 @@ import { walkStmt } from '../parse/ir-walk';
 import { isPrimitiveName } from '../lockflow/primitives';
 
 export interface FnRef {
-  /** Stable id: `file:line:name`. */
+  /** Stable id: `file:name#n` (see idsFor). */
   id: string;
   file: string;
   fn: FunctionIR;
@@ -44,14 +44,25 @@ export class FunctionTable {
 
   constructor(private readonly options: ResolveOptions = {}) {}
 
+  /** Ids that survive edits elsewhere in the file: `file:name#n`, n counting same-named definitions in it. */
+  static idsFor(ir: FileIR): string[] {
+    const seen = new Map<string, number>();
+    return ir.functions.map((fn) => {
+      const n = seen.get(fn.name) ?? 0;
+      seen.set(fn.name, n + 1);
+      return `${ir.file}:${fn.name}#${n}`;
+    });
+  }
+
   addFile(ir: FileIR): void {
     const refs: FnRef[] = [];
-    for (const fn of ir.functions) {
+    const ids = FunctionTable.idsFor(ir);
+    for (const [i, fn] of ir.functions.entries()) {
       // The API's own inline definitions are primitives: never analysed, never called through.
       if (isPrimitiveName(fn.name)) continue;
       const sites = collectCallSites(fn.body);
       const calls = new Set(sites.map((c) => c.f));
-      const ref: FnRef = { id: `${ir.file}:${fn.at[0]}:${fn.name}`, file: ir.file, fn, calls, sites };
+      const ref: FnRef = { id: ids[i], file: ir.file, fn, calls, sites };
       refs.push(ref);
       this.byId.set(ref.id, ref);
       const list = this.byName.get(fn.name);

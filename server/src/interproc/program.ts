@@ -9,7 +9,7 @@ import type { FieldWrite } from '../lockflow/argument-facts';
 import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import type { Primitive } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
-import type { FunctionIR, Span } from '../parse/ir';
+import type { FileIR, FunctionIR, Span } from '../parse/ir';
 import { walkStmt } from '../parse/ir-walk';
 import { callbackCall, DOCUMENTED_CALLBACK_CONTEXT } from './callbacks';
 import { proseRequirement } from './documented-context';
@@ -203,6 +203,8 @@ export class Program {
     this.summaries.clear();
     this.specialised.clear();
     this.fieldWrites.clear();
+    this.controlNames.clear();
+    this.pending.clear();
     this.flows.clear();
     this.entries.clear();
     this.sites.clear();
@@ -215,67 +217,171 @@ export class Program {
     this.stats.entryMs = Date.now() - t1;
   }
 
+  /** Who calls each name (any definition of it); kept up to date by update(). */
+  private callersOf = new Map<string, Set<FnRef>>();
+  private rank = new Map<string, number>();
+
+  private indexCallers(r: FnRef, add: boolean): void {
+    for (const name of r.calls) {
+      let set = this.callersOf.get(name);
+      if (!set) this.callersOf.set(name, (set = new Set()));
+      if (add) set.add(r);
+      else set.delete(r);
+    }
+  }
+
+  private newQueue(): RankQueue {
+    return new RankQueue((r: FnRef) => this.rank.get(r.id) ?? this.rank.size);
+  }
+
+  private enqueueCallers(queue: RankQueue, r: FnRef): void {
+    for (const c of this.callersOf.get(r.fn.name) ?? []) if (this.table.resolve(r.fn.name, c.file) === r) queue.push(c);
+  }
+
+  /** A requirement stated in prose (kerneldoc `Context:`, "caller must hold mmap_lock"), as a summary. */
+  private proseSummary(r: FnRef): Summary | undefined {
+    const prose = proseRequirement(r.fn.doc) ?? r.fn.bodyNotes?.map(proseRequirement).find((x) => x);
+    return prose ? { ...IDENTITY, requires: { modes: prose.modes, why: `documents: "${prose.text}"`, source: 'doc', file: r.file, at: r.fn.nameAt } } : undefined;
+  }
+
+  /** Analyses queued functions until their summaries stop changing; returns the ids whose summary changed. */
+  private drain(queue: RankQueue): Set<string> {
+    const changed = new Set<string>();
+    const runs = new Map<string, number>();
+    while (queue.size) {
+      const r = queue.pop()!;
+      const n = (runs.get(r.id) ?? 0) + 1;
+      if (n > MAX_REANALYSES) continue;
+      runs.set(r.id, n);
+      if (n > 1) this.stats.reanalyses++;
+      const flow = analyseFunction(r.fn, this.env(r));
+      this.pending.delete(r.id);
+      this.flows.set(r.id, flow);
+      const prev = this.summaries.get(r.id);
+      const next = deriveSummary(r, flow, prev);
+      if (!prev || !sameSummary(prev, next)) {
+        this.summaries.set(r.id, next);
+        changed.add(r.id);
+        // Specialised summaries are only made once plain ones have converged; later changes refine them and are not redone.
+        this.enqueueCallers(queue, r);
+      }
+    }
+    return changed;
+  }
+
   private computeSummaries(): void {
     const all = this.table.all();
     this.stats.functions = all.length;
-    const callersOf = new Map<string, FnRef[]>();
-    for (const r of all) {
-      for (const name of r.calls) {
-        const list = callersOf.get(name);
-        if (list) list.push(r);
-        else callersOf.set(name, [r]);
-      }
-    }
+    this.callersOf = new Map();
+    for (const r of all) this.indexCallers(r, true);
     // Callees before callers, so most functions are analysed once, with their callees' final summaries.
-    const rank = this.calleesFirstRank(all);
-    const queue = new RankQueue((r: FnRef) => rank.get(r.id)!);
-    const enqueue = (r: FnRef) => queue.push(r);
-    const enqueueCallers = (r: FnRef) => {
-      for (const c of callersOf.get(r.fn.name) ?? []) if (this.table.resolve(r.fn.name, c.file) === r) enqueue(c);
-    };
+    this.rank = this.calleesFirstRank(all);
+    const queue = this.newQueue();
     for (const r of all) {
-      const prose = proseRequirement(r.fn.doc) ?? r.fn.bodyNotes?.map(proseRequirement).find((x) => x);
+      const prose = this.proseSummary(r);
       if (prose) {
-        this.summaries.set(r.id, { ...IDENTITY, requires: { modes: prose.modes, why: `documents: "${prose.text}"`, source: 'doc', file: r.file, at: r.fn.nameAt } });
-        enqueueCallers(r);
+        this.summaries.set(r.id, prose);
+        this.enqueueCallers(queue, r);
       }
       if (usesLockDirectly(r, this.options.extraPrimitives)) {
-        enqueue(r);
+        queue.push(r);
         if (!this.summaries.has(r.id)) this.pending.add(r.id);
       }
     }
-    const drain = () => {
-      const runs = new Map<string, number>();
-      while (queue.size) {
-        const r = queue.pop()!;
-        const n = (runs.get(r.id) ?? 0) + 1;
-        if (n > MAX_REANALYSES) continue;
-        runs.set(r.id, n);
-        if (n > 1) this.stats.reanalyses++;
-        const flow = analyseFunction(r.fn, this.env(r));
-        this.pending.delete(r.id);
-        this.flows.set(r.id, flow);
-        const next = deriveSummary(r, flow, this.summaries.get(r.id));
-        const prev = this.summaries.get(r.id);
-        if (!prev || !sameSummary(prev, next)) {
-          this.summaries.set(r.id, next);
-          // Specialised summaries are only made once plain ones have converged; phase-two changes refine them and are not redone.
-          enqueueCallers(r);
-        }
-      }
-    };
-    drain();
+    this.specialiseOn = false;
+    this.drain(queue);
     // Second phase: calls whose arguments decide the callee's effect (`do_vmi_munmap(..., false)`).
     this.specialiseOn = true;
     for (const id of this.flows.keys()) {
       const r = this.table.byId.get(id)!;
       if (this.passesKnownValues(r)) {
-        enqueue(r);
+        queue.push(r);
         this.stats.phase2++;
       }
     }
-    drain();
+    this.drain(queue);
     this.stats.analysed = this.flows.size;
+  }
+
+  /**
+   * One file changed (an edit): functions whose IR only moved keep their
+   * flows (their spans are shifted in place, and flows share those spans);
+   * changed ones are re-analysed, summary changes travel to callers, and
+   * entry states are recomputed only if some call site now holds other modes.
+   */
+  update(ir: FileIR): { changed: number; reanalysed: number; entriesRecomputed: boolean } {
+    const before = this.stats.reanalyses;
+    const oldRefs = new Map((this.table.byFile.get(ir.file) ?? []).map((r) => [r.id, r]));
+    const ids = FunctionTable.idsFor(ir);
+    const changed = new Set<string>();
+    ir.functions = ir.functions.map((fn, i) => {
+      const old = oldRefs.get(ids[i])?.fn;
+      // The CFG makes a few spans of its own (loop ends, guard releases): they move too.
+      if (old && shiftIfOnlyMoved(old, fn, this.flows.get(ids[i])?.cfg.nodes.map((n) => n.at))) return old;
+      changed.add(ids[i]);
+      return fn;
+    });
+    const removed = [...oldRefs.keys()].filter((id) => !ids.includes(id));
+    const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
+    for (const r of oldRefs.values()) this.indexCallers(r, false);
+    this.table.removeFile(ir.file);
+    this.table.addFile(ir);
+    for (const r of this.table.byFile.get(ir.file) ?? []) this.indexCallers(r, true);
+    for (const id of [...changed, ...removed]) {
+      this.flows.delete(id);
+      this.controlNames.delete(id);
+      this.fieldWrites.delete(id);
+    }
+    for (const id of removed) this.summaries.delete(id);
+    const queue = this.newQueue();
+    for (const id of changed) {
+      const r = this.table.byId.get(id);
+      if (!r) continue;
+      const prose = this.proseSummary(r);
+      if (prose) this.summaries.set(r.id, prose);
+      else if (!usesLockDirectly(r, this.options.extraPrimitives) && !this.summaries.has(r.id)) continue;
+      queue.push(r);
+    }
+    const summaryChanged = this.drain(queue);
+    if (summaryChanged.size) this.specialised.clear();
+    // Callers whose flows were redone, and changed functions: do their call sites hold other modes now?
+    const resited = new Set([...changed, ...summaryChanged, ...[...this.flows.keys()].filter((id) => !this.sites.has(id))]);
+    for (const r of this.table.byFile.get(ir.file) ?? []) resited.add(r.id);
+    let sameModes = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file)) === callbacksBefore && !removed.length;
+    const moved = new Map<string, Map<string, Span>>();
+    for (const id of resited) {
+      const r = this.table.byId.get(id);
+      if (!r) continue;
+      const old = this.sites.get(id) ?? [];
+      const now = this.siteStates(r);
+      // Only calls that reach an indexed function or a callback can change anyone's entry state.
+      const reaches = (x: SiteStates) => !!callbackCall(x.site.f) || !!this.table.resolve(x.site.f, r.file);
+      if (siteShape(old.filter(reaches)) !== siteShape(now.filter(reaches))) sameModes = false;
+      else {
+        const nowReaching = now.filter(reaches);
+        moved.set(id, new Map(old.filter(reaches).map((s, k) => [`${s.site.at[0]}:${s.site.at[1]}`, nowReaching[k].site.at])));
+      }
+      this.sites.set(id, now);
+    }
+    if (!sameModes) {
+      this.entries.clear();
+      this.registeredAs.clear();
+      this.computeEntries();
+    } else {
+      // Same modes everywhere: only the call sites' positions in the edited functions moved.
+      for (const byMode of this.entries.values()) {
+        for (const list of byMode.values()) {
+          for (const src of list) {
+            const m = src.callerId && src.at ? moved.get(src.callerId) : undefined;
+            const at = m?.get(`${src.at![0]}:${src.at![1]}`);
+            if (at) src.at = at;
+          }
+        }
+      }
+      this.registeredAs.clear();
+      this.collectRegistrations();
+    }
+    return { changed: changed.size, reanalysed: this.stats.reanalyses - before + queue.size, entriesRecomputed: !sameModes };
   }
 
   /** Post-order of a depth-first walk over resolved calls: a function's callees rank below it (cycles aside). */
@@ -328,19 +434,7 @@ export class Program {
     const all = this.table.all();
     // Call sites with states, per caller.
     for (const r of all) this.sites.set(r.id, this.siteStates(r));
-    // Callback registrations -> definitions.
-    const implsOf = new Map<string, FnRef[]>();
-    for (const cb of this.table.callbacks) {
-      const target = this.table.resolve(cb.fn, cb.file);
-      if (!target) continue;
-      const key = `${cb.struct}.${cb.member}`;
-      const list = implsOf.get(key) ?? [];
-      if (!list.includes(target)) list.push(target);
-      implsOf.set(key, list);
-      const reg = this.registeredAs.get(target.id) ?? [];
-      reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
-      this.registeredAs.set(target.id, reg);
-    }
+    const implsOf = this.collectRegistrations();
     // Who calls whom: a call means the definition the default configuration builds, and code
     // outside that configuration (mm/nommu.c, other architectures) calls nothing on its behalf.
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
@@ -421,6 +515,23 @@ export class Program {
     }
   }
 
+  /** Callback registrations -> definitions (fills registeredAs); returns the implementations of each `struct.member`. */
+  private collectRegistrations(): Map<string, FnRef[]> {
+    const implsOf = new Map<string, FnRef[]>();
+    for (const cb of this.table.callbacks) {
+      const target = this.table.resolve(cb.fn, cb.file);
+      if (!target) continue;
+      const key = `${cb.struct}.${cb.member}`;
+      const list = implsOf.get(key) ?? [];
+      if (!list.includes(target)) list.push(target);
+      implsOf.set(key, list);
+      const reg = this.registeredAs.get(target.id) ?? [];
+      reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
+      this.registeredAs.set(target.id, reg);
+    }
+    return implsOf;
+  }
+
   /** States at each call of a function, per entry mode (from its flow, or its entry itself when it has no lock effects). */
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
@@ -496,6 +607,51 @@ function structWrites(fn: FunctionIR): FieldWrite[] {
     else if (rhs.k === 'num') out.push({ param, field: m![2], from: numberClass(rhs.v) });
   }
   return out;
+}
+
+/** Position-free shape of a function: equal shapes differ only by where the function starts. */
+function relativeShape(fn: FunctionIR): string {
+  const base = fn.at[0];
+  return JSON.stringify(fn, (key, value) => {
+    if (Array.isArray(value) && value.length === 4 && typeof value[0] === 'number' && (key === 'at' || key === 'nameAt')) return [value[0] - base, value[1], value[2] - base, value[3]];
+    return value;
+  });
+}
+
+/** When `now` is `old` moved by whole lines, shifts old's spans in place (flows share them) and says so. */
+function shiftIfOnlyMoved(old: FunctionIR, now: FunctionIR, more: unknown[] = []): boolean {
+  const delta = now.at[0] - old.at[0];
+  if (relativeShape(old) !== relativeShape(now)) return false;
+  if (delta === 0) return true;
+  const seen = new Set<Span>();
+  const shift = (v: unknown): void => {
+    if (!v || typeof v !== 'object') return;
+    if (Array.isArray(v)) {
+      if (v.length === 4 && typeof v[0] === 'number' && typeof v[2] === 'number') {
+        const span = v as Span;
+        if (seen.has(span)) return;
+        seen.add(span);
+        span[0] += delta;
+        span[2] += delta;
+        return;
+      }
+      v.forEach(shift);
+      return;
+    }
+    for (const x of Object.values(v)) shift(x);
+  };
+  shift(old);
+  shift(more);
+  return true;
+}
+
+/** Call sites' callees and modes, without positions. */
+function siteShape(sites: SiteStates[]): string {
+  return sites.map((s) => `${s.site.f}:${s.inst}:${MODES.map((m) => [...s.byEntry[m]].sort().join('')).join('/')}`).join(';');
+}
+
+function callbackShape(cbs: Array<{ struct: string; member: string; fn: string }>): string {
+  return cbs.map((c) => `${c.struct}.${c.member}=${c.fn}`).join(';');
 }
 
 function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {

@@ -1,0 +1,66 @@
+/**
+ * Edits re-analyse only what they touch, and the result is the same as
+ * analysing the edited tree from scratch.
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { after, before, describe, it } from 'node:test';
+import { LockEngine } from '../server/src/engine/engine';
+import { FIXTURE_TREE } from './helpers/trees';
+
+function copyTree(src: string, dst: string): void {
+  fs.cpSync(src, dst, { recursive: true });
+}
+
+describe('incremental re-analysis', () => {
+  let dir: string;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kll-incr-'));
+    copyTree(FIXTURE_TREE, dir);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Annotations and diagnostics of an engine, for comparing two of them. */
+  const snapshot = (e: LockEngine) => ({
+    annotations: [...e.files.keys()].sort().map((f) => e.annotate(f)),
+    diagnostics: e.check().map((d) => `${d.file}:${d.at[0]}:${d.at[1]} ${d.code} ${d.message} | ${d.related.map((r) => `${r.file}:${r.at[0]}`).join(',')}`).sort(),
+  });
+
+  const cases: Array<{ name: string; file: string; edit: (t: string) => string; expectRecompute: boolean }> = [
+    { name: 'a comment line added above everything', file: 'mm/callbacks.c', edit: (t) => '/* a new first line */\n' + t, expectRecompute: false },
+    { name: 'a statement with no lock effect added inside exit_mmap', file: 'mm/callbacks.c', edit: (t) => t.replace('\tunmap_all(mm);', '\tunmap_all(mm);\n\tcount_all(mm);'), expectRecompute: false },
+    { name: 'the write lock removed from the exit path', file: 'mm/callbacks.c', edit: (t) => t.replace('\tmmap_write_lock(mm);\n\tvma = first_vma(mm);', '\tvma = first_vma(mm);'), expectRecompute: true },
+    { name: 'a new close callback registered', file: 'mm/conditional.c', edit: (t) => t + '\nstatic void late_close(struct vm_area_struct *vma)\n{\n\tmmap_write_lock(vma->vm_mm);\n\tmmap_write_unlock(vma->vm_mm);\n}\n\nstatic const struct vm_operations_struct late_ops = {\n\t.close = late_close,\n};\n', expectRecompute: true },
+  ];
+
+  for (const c of cases) {
+    it(`${c.name}: same result as a fresh analysis`, async () => {
+      const engine = await LockEngine.open({ root: dir, noCache: true, include: ['include/linux/mm_fixture.h'] });
+      const file = path.join(dir, c.file);
+      const text = c.edit(fs.readFileSync(file, 'utf8'));
+      assert.notStrictEqual(text, fs.readFileSync(file, 'utf8'), 'the edit changed nothing');
+      const r = await engine.updateFile(c.file, text);
+      assert.strictEqual(r.entriesRecomputed, c.expectRecompute);
+      fs.writeFileSync(file, text);
+      const fresh = await LockEngine.open({ root: dir, noCache: true, include: ['include/linux/mm_fixture.h'] });
+      assert.deepStrictEqual(snapshot(engine), snapshot(fresh));
+    });
+  }
+
+  it('a line inserted above a function keeps its flow and moves its positions', async () => {
+    const engine = await LockEngine.open({ root: dir, noCache: true, include: ['include/linux/mm_fixture.h'] });
+    const ref = engine.findFunction('double_lock')!;
+    const flowBefore = engine.program.flow(ref);
+    const lineBefore = ref.fn.at[0];
+    const text = '/* one more line */\n' + fs.readFileSync(path.join(dir, 'mm/rules.c'), 'utf8');
+    const r = await engine.updateFile('mm/rules.c', text);
+    assert.strictEqual(r.changed, 0);
+    const after = engine.findFunction('double_lock')!;
+    assert.strictEqual(engine.program.flow(after), flowBefore, 'the flow was recomputed');
+    assert.strictEqual(after.fn.at[0], lineBefore + 1);
+    const d = engine.check(['mm/rules.c']).find((x) => x.function === 'double_lock')!;
+    assert.ok(text.split('\n')[d.at[0] - 1].includes('mmap_write_lock'), 'diagnostic points at the moved line');
+  });
+});
