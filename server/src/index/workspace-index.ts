@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FileIR } from '../parse/ir';
 import { emptyFileIR } from '../parse/parse-file';
-import { discoverFiles, type FoundFile, makePrefilter } from './discover';
+import { discoverFiles, type FoundFile, makePrefilter, readInto } from './discover';
 import { contentHash, defaultCacheRoot, IrCache } from './ir-cache';
 import { ParsePool } from './worker-pool';
 
@@ -63,13 +63,15 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   const prefilter = makePrefilter(opts.extraTokens);
   const selected: Array<{ f: FoundFile; hash?: string }> = [];
   let done = 0;
-  const step = async (f: FoundFile) => {
+  // Synchronous reads into one buffer: ~55k small files go faster this way than through promises.
+  const scratch = Buffer.alloc(1 << 20);
+  const step = (f: FoundFile) => {
     const known = cache?.lookup(f.rel, f.size, f.mtimeMs);
     if (known) {
       if (known.hit || include.has(f.rel)) selected.push({ f, hash: known.hash });
     } else {
       try {
-        const bytes = await fs.promises.readFile(f.abs);
+        const bytes = readInto(f.abs, scratch);
         const hit = prefilter(bytes);
         const hash = hit || include.has(f.rel) ? contentHash(bytes) : '';
         cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash, hit });
@@ -80,7 +82,7 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
     }
     if (++done % 2000 === 0) opts.onProgress?.('scanning', done, found.length);
   };
-  await runLimited(found, 32, step);
+  for (const f of found) step(f);
   // Explicit files outside the discovered set (outside the tree's C files) are still analysed.
   for (const rel of include) {
     if (!selected.some((s) => s.f.rel === rel)) {
