@@ -1,7 +1,6 @@
 /** Per-line lock modes of every function in a file: what `annotate`, hovers and inlay hints show. */
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
-import { type AbsState } from '../lockflow/modes';
 import { type LockState, singleState, stateOf } from './lock-state-json';
 
 export interface LineState {
@@ -35,23 +34,25 @@ export interface FunctionAnnotation {
 
 export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
   const flow = p.flow(ref);
-  const entry = new Set(p.entryModes(ref));
-  const keep = (ss: readonly AbsState[]) => ss.filter((s) => entry.has(s.entry));
-  const lines = new Map<number, { before: AbsState[]; after: AbsState[]; col: number; lastCol: number }>();
+  const entry = p.entryModes(ref);
+  const at = (node: number, side: 'in' | 'out'): LockState => {
+    const out: LockState = {};
+    for (let i = 0; i < flow.inst.count; i++) out[flow.inst.name(i)] = flow.modesAt(node, side, entry, i);
+    return out;
+  };
+  const lines = new Map<number, { before: LockState; after: LockState; col: number; lastCol: number }>();
   for (const n of flow.cfg.nodes) {
     if (!n.stmt || !n.at) continue;
     const line = n.at[0];
     const cur = lines.get(line);
-    const before = keep(flow.inStates[n.id]);
-    const after = keep(flow.outStates[n.id]);
-    if (!cur) lines.set(line, { before, after, col: n.at[1], lastCol: n.at[1] });
+    if (!cur) lines.set(line, { before: at(n.id, 'in'), after: at(n.id, 'out'), col: n.at[1], lastCol: n.at[1] });
     else {
       if (n.at[1] < cur.col) {
-        cur.before = before;
+        cur.before = at(n.id, 'in');
         cur.col = n.at[1];
       }
       if (n.at[1] >= cur.lastCol) {
-        cur.after = after;
+        cur.after = at(n.id, 'out');
         cur.lastCol = n.at[1];
       }
     }
@@ -75,10 +76,10 @@ export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
     name: ref.fn.name,
     line: ref.fn.at[0],
     endLine: ref.fn.at[2],
-    entry: stateOf(keep(flow.inStates[flow.cfg.entry]), flow.inst),
-    exit: stateOf(keep(flow.exits), flow.inst),
+    entry: at(flow.cfg.entry, 'in'),
+    exit: stateOf(flow.exits.filter((s) => entry.includes(s.entry)), flow.inst),
     callers: [...callers.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line),
-    lines: [...lines].sort((a, b) => a[0] - b[0]).map(([line, v]) => ({ line, before: stateOf(v.before, flow.inst), after: stateOf(v.after, flow.inst) })),
+    lines: [...lines].sort((a, b) => a[0] - b[0]).map(([line, v]) => ({ line, before: v.before, after: v.after })),
     entryWhy,
   };
   if (others.length) out.otherDefinitions = others.map((r) => `${r.file}:${r.fn.at[0]}`);

@@ -21,6 +21,8 @@ import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, calleeEntryFacts, type FieldWrite } from './argument-facts';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
+const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
+
 /** Fact carried by a path that blocked on a lock it already held (LL002/LL001 reported there). */
 export const DEADLOCK = 'x:deadlock=1';
 
@@ -77,10 +79,9 @@ export interface FlowResult {
   fn: FunctionIR;
   cfg: Cfg;
   inst: Instances;
-  /** States on entry to each node (index = node id). */
-  inStates: AbsState[][];
-  /** States leaving each node, all successors together. */
-  outStates: AbsState[][];
+  /** Modes possible before (`in`) or after (`out`) a node, on paths entered in one of `entries`, for one instance. */
+  modesAt(node: number, side: 'in' | 'out', entries: Iterable<Mode>, inst: number): Mode[];
+  /** Full states at the function's exit (return values and parameter facts included). */
   exits: AbsState[];
   /** Lock operations, and calls to functions with a lock effect; plain calls are only in `sites`. */
   events: FlowEvent[];
@@ -252,15 +253,32 @@ class Flow {
   }
 
   result(): FlowResult {
-    const inStates = this.states.map((m) => [...m.values()]);
-    const outStates = this.outs.map((m) => [...m.values()]);
+    // Per node and instance, 9 bits: entry mode x held mode. Whole states are kept only at the exit.
+    const k = this.inst.count;
+    const pack = (maps: Map<string, AbsState>[]) => {
+      const bits = new Uint16Array(maps.length * k);
+      maps.forEach((m, node) => {
+        for (const s of m.values()) {
+          const e = MODE_INDEX[s.entry] * 3;
+          for (let i = 0; i < k; i++) bits[node * k + i] |= 1 << (e + MODE_INDEX[modeOf(s, i)]);
+        }
+      });
+      return bits;
+    };
+    const bitsIn = pack(this.states);
+    const bitsOut = pack(this.outs);
+    const exits = [...this.states[this.cfg.exit].values()];
     return {
       fn: this.fn,
       cfg: this.cfg,
       inst: this.inst,
-      inStates,
-      outStates,
-      exits: inStates[this.cfg.exit],
+      modesAt: (node, side, entries, inst) => {
+        const word = (side === 'in' ? bitsIn : bitsOut)[node * k + inst];
+        const out = new Set<Mode>();
+        for (const e of entries) for (const m of MODES) if (word & (1 << (MODE_INDEX[e] * 3 + MODE_INDEX[m]))) out.add(m);
+        return MODES.filter((m) => out.has(m));
+      },
+      exits,
       events: this.events,
       sites: [...this.sites.values()],
       violatedEntries: this.violated,

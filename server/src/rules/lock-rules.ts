@@ -209,10 +209,10 @@ class FnCtx {
     const out: RelatedLocation[] = [];
     for (const n of this.flow.cfg.nodes) {
       if (n.kind !== 'return' || !n.at) continue;
-      const modes = sortModes(this.flow.outStates[n.id].filter((s) => s.entry === entry).map((s) => modeOf(s, 0)));
+      const modes = this.flow.modesAt(n.id, 'out', [entry], 0);
       if (modes.length) out.push({ file: this.ref.file, at: n.at, message: `returns with mmap_lock ${formatModes(modes)}` });
     }
-    const fallOff = this.flow.inStates[this.flow.cfg.exit].filter((s) => s.entry === entry && s.ret === undefined);
+    const fallOff = this.flow.exits.filter((s) => s.entry === entry && s.ret === undefined);
     if (fallOff.length && !out.length) out.push({ file: this.ref.file, at: [this.ref.fn.at[2], 0, this.ref.fn.at[2], 1], message: `falls off the end with mmap_lock ${formatModes(fallOff.map((s) => modeOf(s, 0)))}` });
     return out.slice(0, 6);
   }
