@@ -54,8 +54,8 @@ const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
  * line and column stays as in the file. Skips comments and strings.
  */
 export function blankAnnotations(text: string): string {
-  const out = text.split('');
-  let changed = false;
+  // Ranges to blank, in order; the output is stitched from slices (no per-character array).
+  const cuts: Array<[number, number]> = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -93,19 +93,25 @@ export function blankAnnotations(text: string): string {
             else if (text[j] === ')' && --depth === 0) break;
           }
           if (j < n) {
-            for (let k = i; k <= j; k++) if (out[k] !== '\n') out[k] = ' ';
-            changed = true;
+            cuts.push([i, j + 1]);
             end = j + 1;
           }
         }
       } else if (atWordStart && WORD_ANNOTATIONS.has(word)) {
-        for (let k = i; k < end; k++) out[k] = ' ';
-        changed = true;
+        cuts.push([i, end]);
       }
       i = end;
       continue;
     }
     i++;
   }
-  return changed ? out.join('') : text;
+  if (!cuts.length) return text;
+  let out = '';
+  let at = 0;
+  for (const [from, to] of cuts) {
+    // Newlines inside a multi-line annotation stay, so lines keep their numbers.
+    out += text.slice(at, from) + text.slice(from, to).replace(/[^\n]/g, ' ');
+    at = to;
+  }
+  return out + text.slice(at);
 }
