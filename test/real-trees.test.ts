@@ -93,9 +93,10 @@ for (const ver of ['6.12', '6.1'] as const) {
         const fn = a.functions.find((f) => f.line <= s.line && s.line <= f.endLine);
         if (!fn) continue;
         counted++;
-        // The state where the assertion stood: the next statement's state before it.
-        const next = fn.lines.find((l) => l.line >= s.line) ?? fn.lines[fn.lines.length - 1];
-        const modes = next ? next.before.mmap_lock ?? Object.values(next.before)[0] : [];
+        // The state where the assertion stood: the next statement's state before it, or the exit state when it was the last.
+        const next = fn.lines.find((l) => l.line >= s.line);
+        const state = next ? next.before : fn.exit;
+        const modes = state.mmap_lock ?? Object.values(state)[0] ?? [];
         const good = modes.length > 0 && (s.write ? modes.every((m) => m === 'write') : modes.every((m) => m !== 'none'));
         if (good) ok++;
       }
