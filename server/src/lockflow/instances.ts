@@ -25,6 +25,9 @@ export function rootIdent(expr: string): string {
   return m ? m[0] : expr;
 }
 
+/** The kernel's own mm structs: their locks are never the lock a caller holds on its mm. */
+const GLOBAL_MMS = new Set(['init_mm', 'efi_mm']);
+
 export class Instances {
   /** Canonical expressions, index = instance number. Index 0 is the primary instance. */
   readonly exprs: string[] = [];
@@ -33,6 +36,13 @@ export class Instances {
   constructor(fn: FunctionIR, lockArgs: string[]) {
     collectAliases(fn.body, this.alias);
     for (const a of lockArgs) this.indexOf(a, true);
+    // vmemmap_remap_range() locks &init_mm: instance 0 stays the caller's mm, which it never touches.
+    if (this.exprs.length && GLOBAL_MMS.has(this.exprs[0])) this.exprs.unshift('');
+  }
+
+  /** Whether instance i is a global mm's lock (not related to any caller's mm). */
+  isGlobal(i: number): boolean {
+    return GLOBAL_MMS.has(this.exprs[i] ?? '');
   }
 
   private canonical(expr: string): string {
@@ -59,7 +69,7 @@ export class Instances {
 
   /** `mmap_lock` for a function's single mm; `mmap_lock(oldmm)` when there are several. */
   name(i: number): string {
-    return this.exprs.length > 1 ? `mmap_lock(${this.exprs[i]})` : 'mmap_lock';
+    return this.exprs.length > 1 && this.exprs[i] ? `mmap_lock(${this.exprs[i]})` : 'mmap_lock';
   }
 
   /** Which of this function's instances a call's arguments refer to, for a callee's primary instance. */
@@ -72,7 +82,7 @@ export class Instances {
     }
     for (const a of args) {
       const root = rootIdent(this.canonical(a));
-      const i = this.exprs.findIndex((e) => rootIdent(e) === root);
+      const i = this.exprs.findIndex((e) => e && rootIdent(e) === root && !GLOBAL_MMS.has(e));
       if (i >= 0) return i;
     }
     return 0;

@@ -261,7 +261,8 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
   for (const [id, sites] of byCallee) {
     const heldSites = sites.filter((s) => s.modes.size && [...s.modes].every(held));
     const bare = sites.filter((s) => s.modes.size === 1 && s.modes.has('none'));
-    if (heldSites.length < 3 || !bare.length || bare.length * 4 > sites.length) continue;
+    // Deviant means: at least three and three quarters of the call sites hold it, a few do not.
+    if (heldSites.length < 3 || !bare.length || heldSites.length * 4 < sites.length * 3) continue;
     const target = p.table.byId.get(id)!;
     if (p.summary(target).requires) continue;
     const heldCallers = [...new Set(heldSites.map((s) => s.caller.fn.name))];
