@@ -23,6 +23,9 @@ import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
 
+/** Fact carried by a path that broke a requirement on the caller's lock before taking it. */
+const VIOLATED = 'x:violated=1';
+
 /** Fact carried by a path that blocked on a lock it already held (LL002/LL001 reported there). */
 export const DEADLOCK = 'x:deadlock=1';
 
@@ -174,6 +177,7 @@ class Flow {
   private readonly params: Set<string>;
   private events: FlowEvent[] = [];
   private sites = new Map<string, CallSiteModes>();
+  /** The first violation seen per entry mode (whether every path has one is read off the exits). */
   private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
   private readonly notes: string[] = [];
   private current = 0;
@@ -281,7 +285,10 @@ class Flow {
       exits,
       events: this.events,
       sites: [...this.sites.values()],
-      violatedEntries: this.violated,
+      violatedEntries: new Map([...this.violated].filter(([m]) => {
+        const ex = exits.filter((s) => s.entry === m);
+        return ex.length > 0 && ex.every((s) => s.facts.includes(VIOLATED));
+      })),
       notes: this.notes,
     };
   }
@@ -454,7 +461,7 @@ class Flow {
     const results = summary.trans[b];
     const after: AbsState[] = [];
     if (summary.requires && !summary.requires.modes.includes(b) && i === 0 && !(s.touched & 1)) {
-      if (!this.violated.has(s.entry)) this.violated.set(s.entry, { why: `calls ${e.f}(), which ${summary.requires.why}`, at: e.at, source: 'callee' });
+      s = this.violation(s, { why: `calls ${e.f}(), which ${summary.requires.why}`, at: e.at, source: 'callee' });
     }
     // A callee that locks or unlocks acts for this path: its effect counts as this function's own.
     const acts = !!summary.acquires || results.some(([m]) => m !== b);
@@ -490,19 +497,15 @@ class Flow {
         } else out(withMode(s, i, p.mode), 'u');
         break;
       case 'release':
-        this.noteEntryRelease(p, callee, at, s, i, b);
-        out(withMode(s, i, 'none'), 'u');
+        out(withMode(this.entryRelease(p, callee, at, s, i, b), i, 'none'), 'u');
         break;
       case 'downgrade':
-        this.noteEntryRelease(p, callee, at, s, i, b);
-        out(withMode(s, i, b === 'write' ? 'read' : b), 'u');
+        out(withMode(this.entryRelease(p, callee, at, s, i, b), i, b === 'write' ? 'read' : b), 'u');
         break;
       case 'assert': {
         const ok = p.accepts!.includes(b);
-        if (!ok && i === 0 && !(s.touched & 1) && !this.violated.has(s.entry)) {
-          this.violated.set(s.entry, { why: `asserts ${p.accepts!.join(' or ')} (${callee}(${lockExpr(args[0] ?? '')}))`, at, source: 'assert' });
-        }
-        out(s, 'u');
+        const t = !ok && i === 0 && !(s.touched & 1) ? this.violation(s, { why: `asserts ${p.accepts!.join(' or ')} (${callee}(${lockExpr(args[0] ?? '')}))`, at, source: 'assert' }) : s;
+        out(t, 'u');
         break;
       }
       case 'query':
@@ -515,10 +518,19 @@ class Flow {
   }
 
   /** Releasing a lock this path did not take: the function needs its caller to hold it in that mode. */
-  private noteEntryRelease(p: Primitive, callee: string, at: Span, s: AbsState, i: number, b: Mode): void {
-    if (i !== 0 || s.touched & 1 || b === p.mode || this.violated.has(s.entry) || p.kind === 'acquire') return;
-    if (callee === 'guard-release') return;
-    this.violated.set(s.entry, { why: `releases mmap_lock it did not take (${callee} expects ${p.mode})`, at, source: 'release' });
+  private entryRelease(p: Primitive, callee: string, at: Span, s: AbsState, i: number, b: Mode): AbsState {
+    if (i !== 0 || s.touched & 1 || b === p.mode || callee === 'guard-release') return s;
+    return this.violation(s, { why: `releases mmap_lock it did not take (${callee} expects ${p.mode})`, at, source: 'release' });
+  }
+
+  /**
+   * This path, entered in s.entry, breaks a requirement before locking anything itself. The entry
+   * mode becomes a violation only if every path entered in it does (see result()); a check that
+   * runs on some paths only (process_mm_walk_lock() picks its assertion by argument) is no requirement.
+   */
+  private violation(s: AbsState, v: { why: string; at: Span; source: Requirement['source'] }): AbsState {
+    if (!this.violated.has(s.entry)) this.violated.set(s.entry, v);
+    return s.facts.includes(VIOLATED) ? s : withFact(s, 'x:violated', '1');
   }
 
   private recordSite(callee: string, args: readonly string[], at: Span, inst: number, s: AbsState, summary?: Summary): void {
