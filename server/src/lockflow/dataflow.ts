@@ -491,7 +491,10 @@ class Flow {
           out(withFact(withMode(s, i, p.mode), 'x:deadlock', '1'), 'u');
           break;
         }
-        if (p.taken) {
+        if (p.taken && b !== 'none') {
+          // A trylock on a lock this thread holds fails: BUG_ON(mmap_read_trylock(mm)) asserts it is held.
+          out(withTouched(s, i), p.notTaken!);
+        } else if (p.taken) {
           out(withMode(s, i, p.mode), p.taken);
           out(withTouched(s, i), p.notTaken!);
         } else out(withMode(s, i, p.mode), 'u');

@@ -5,7 +5,7 @@
  */
 import type { Node, Tree } from 'web-tree-sitter';
 import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from './ir';
-import { NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
+import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
 
 /** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
 const MAX_DEPTH = 250;
@@ -158,6 +158,12 @@ class FileBuilder {
         if (e.type === 'call_expression') {
           const f = e.childForFieldName('function')?.text ?? '';
           if (NORETURN.has(f)) return { k: 'noreturn', at, text: firstLine(n.text), e: this.expr(e, d) };
+          // BUG_ON(c): past it, c is false (vm_insert_page's BUG_ON(mmap_read_trylock(mm)) says the lock is held).
+          const args = e.childForFieldName('arguments');
+          const cond = args ? named(args) : [];
+          if (BUG_ON_MACROS.has(f) && cond.length === 1) {
+            return { k: 'if', at, c: this.expr(cond[0], d), ct: condText(cond[0]), then: { k: 'noreturn', at, text: firstLine(n.text), e: { k: 'other', subs: [] } } };
+          }
         }
         return { k: 'expr', at, e: this.expr(e, d), text: firstLine(n.text) };
       }

@@ -23,5 +23,8 @@ export const VALUE_WRAPPERS: ReadonlyMap<string, (v: Cls) => Cls> = new Map<stri
   ['PTR_ERR_OR_ZERO', (v: Cls): Cls => (v === 'p' ? 'z' : v)],
 ]);
 
+/** `BUG_ON(cond)`-style statements: the path goes on only where cond is false. */
+export const BUG_ON_MACROS = new Set(['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_FOLIO', 'VM_BUG_ON_PAGE', 'BUILD_BUG_ON']);
+
 /** `scoped_guard(lock, arg) { ... }`-style block macros: the lock is held for the block only. */
 export const SCOPED_GUARDS = new Set(['scoped_guard', 'scoped_cond_guard']);
