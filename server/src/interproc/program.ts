@@ -40,6 +40,8 @@ export interface SiteStates {
 
 export interface ProgramOptions extends ResolveOptions {
   extraPrimitives?: ReadonlyMap<string, Primitive>;
+  /** Functions taken to leave the lock as they found it, whatever their bodies say (a user's override). */
+  assumeNoEffect?: readonly string[];
 }
 
 /** Some entry mode has more than one exit mode: what a caller passes might decide which. */
@@ -79,13 +81,14 @@ export class Program {
   private specialiseOn = false;
   private readonly controlNames = new Map<string, Set<string>>();
   private readonly fieldWrites = new Map<string, FieldWrite[]>();
+  private readonly constants = new Map<string, Summary | null>();
 
   env(ref: FnRef): FlowEnv {
     return {
       summary: (callee: string) => {
         const r = this.table.resolve(callee, ref.file);
         if (!r) return undefined;
-        return this.summaries.get(r.id) ?? (this.pending.has(r.id) ? BOTTOM : undefined);
+        return this.summaries.get(r.id) ?? (this.pending.has(r.id) ? BOTTOM : this.constantSummary(r));
       },
       callee: (name: string) => {
         const r = this.table.resolve(name, ref.file);
@@ -189,6 +192,24 @@ export class Program {
     return names;
   }
 
+  /** `static inline bool mmap_upgrade_trylock(...) { return false; }`: no lock effect, a known value. */
+  private constantSummary(r: FnRef): Summary | undefined {
+    let c = this.constants.get(r.id);
+    if (c === undefined) {
+      let value: ValueClass | null | undefined;
+      walkStmt(r.fn.body, {
+        stmt: (st) => {
+          if (st.k !== 'return' || value === null) return;
+          const v = st.e?.k === 'num' ? numberClass(st.e.v) : null;
+          value = value === undefined || value === v ? v : null;
+        },
+      });
+      c = value ? { trans: { none: [['none', value]], read: [['read', value]], write: [['write', value]] } } : null;
+      this.constants.set(r.id, c);
+    }
+    return c ?? undefined;
+  }
+
   private fieldWritesOf(r: FnRef): FieldWrite[] {
     let w = this.fieldWrites.get(r.id);
     if (!w) this.fieldWrites.set(r.id, (w = structWrites(r.fn)));
@@ -203,8 +224,10 @@ export class Program {
     this.summaries.clear();
     this.specialised.clear();
     this.fieldWrites.clear();
+    this.constants.clear();
     this.controlNames.clear();
     this.pending.clear();
+    this.assumed.clear();
     this.flows.clear();
     this.entries.clear();
     this.sites.clear();
@@ -216,6 +239,8 @@ export class Program {
     this.stats.summaryMs = t1 - t0;
     this.stats.entryMs = Date.now() - t1;
   }
+
+  private readonly assumed = new Set<string>();
 
   /** Who calls each name (any definition of it); kept up to date by update(). */
   private callersOf = new Map<string, Set<FnRef>>();
@@ -250,6 +275,7 @@ export class Program {
     const runs = new Map<string, number>();
     while (queue.size) {
       const r = queue.pop()!;
+      if (this.assumed.has(r.id)) continue;
       const n = (runs.get(r.id) ?? 0) + 1;
       if (n > MAX_REANALYSES) continue;
       runs.set(r.id, n);
@@ -286,6 +312,14 @@ export class Program {
       if (usesLockDirectly(r, this.options.extraPrimitives)) {
         queue.push(r);
         if (!this.summaries.has(r.id)) this.pending.add(r.id);
+      }
+    }
+    // Overrides: a fixed identity summary, never analysed.
+    for (const name of this.options.assumeNoEffect ?? []) {
+      for (const r of this.table.byName.get(name) ?? []) {
+        this.summaries.set(r.id, { ...IDENTITY });
+        this.pending.delete(r.id);
+        this.assumed.add(r.id);
       }
     }
     this.specialiseOn = false;
@@ -331,6 +365,7 @@ export class Program {
       this.flows.delete(id);
       this.controlNames.delete(id);
       this.fieldWrites.delete(id);
+      this.constants.delete(id);
     }
     for (const id of removed) this.summaries.delete(id);
     const queue = this.newQueue();
