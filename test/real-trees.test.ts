@@ -112,3 +112,16 @@ for (const ver of ['6.12', '6.1'] as const) {
 
 /** Measured figures minus a margin; raise as the engine improves. The goal is 90. */
 const ASSERT_FLOOR: Record<string, number> = { '6.12': 15, '6.1': 12 };
+
+describe('linux 6.12 mm/ baseline', () => {
+  it('the diagnostics on mm/ are exactly the reviewed baseline (npm run baseline after a deliberate change)', async (t) => {
+    const { BASELINE, currentKeys, readBaseline } = await import('../scripts/baseline.js');
+    const baseline = readBaseline(BASELINE);
+    const now = await currentKeys(kernelTree('6.12'));
+    const added = now.filter((k) => !baseline.has(k));
+    const gone = [...baseline.keys()].filter((k) => !now.includes(k));
+    const verdicts = [...baseline.values()];
+    t.diagnostic(`${now.length} diagnostics; ${verdicts.filter((v) => v !== 'unreviewed').length} with a verdict (${verdicts.filter((v) => v.startsWith('false positive')).length} false positives, ${verdicts.filter((v) => v.startsWith('real')).length} real, ${verdicts.filter((v) => v.startsWith('cause')).length} causes to check), ${verdicts.filter((v) => v === 'unreviewed').length} unreviewed`);
+    assert.deepStrictEqual({ added, gone }, { added: [], gone: [] });
+  });
+});

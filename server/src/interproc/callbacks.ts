@@ -50,8 +50,22 @@ export const DOCUMENTED_CALLBACK_CONTEXT: Record<string, Record<string, Document
   },
 };
 
+const MMAP_HOOK: DocumentedContext = {
+  modes: ['write'],
+  text: 'an mmap hook: reached from mmap_region() through f_op->mmap with mmap_lock held for write',
+};
+
+/**
+ * The documented context of a callback member: the table above, and any
+ * `mmap`-named member of another ops struct (proc_ops.proc_mmap,
+ * drm_gem_object_funcs.mmap, kernfs_ops.mmap ...), which file_operations.mmap reaches.
+ */
+export function documentedContext(struct: string, member: string): DocumentedContext | undefined {
+  return DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member] ?? (/(^|_)mmap$/.test(member) ? MMAP_HOOK : undefined);
+}
+
 /** Members whose implementations must never take mmap_lock: the callers hold it (LL001). */
 export function callbackHoldsLock(struct: string, member: string): boolean {
-  const doc = DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member];
+  const doc = documentedContext(struct, member);
   return !!doc && !doc.modes.includes('none');
 }

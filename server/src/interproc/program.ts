@@ -11,7 +11,7 @@ import type { Primitive } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { FileIR, FunctionIR, Span } from '../parse/ir';
 import { walkStmt } from '../parse/ir-walk';
-import { callbackCall, DOCUMENTED_CALLBACK_CONTEXT } from './callbacks';
+import { callbackCall, documentedContext } from './callbacks';
 import { proseRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
 
@@ -451,7 +451,8 @@ export class Program {
       const c = this.table.resolve(s.f, r.file);
       if (!c) continue;
       if (this.fieldWritesOf(c).length) return true;
-      if (isUncertain(this.summaries.get(c.id)) && s.a.some((a) => KNOWN_ARG.test(a))) return true;
+      // A literal, or the caller's own parameter (split on its two values by the dataflow).
+      if (isUncertain(this.summaries.get(c.id)) && s.a.some((a) => KNOWN_ARG.test(a) || r.fn.params.includes(a))) return true;
     }
     return false;
   }
@@ -510,8 +511,9 @@ export class Program {
     for (const r of all) {
       if (hasCallers.has(r.id) && !r.fn.syscall) continue;
       const req = this.summaries.get(r.id)?.requires;
-      const reg = this.registeredAs.get(r.id)?.[0];
-      const doc = reg ? DOCUMENTED_CALLBACK_CONTEXT[reg.struct]?.[reg.member] : undefined;
+      const regs = this.registeredAs.get(r.id) ?? [];
+      const reg = regs.find((x) => documentedContext(x.struct, x.member)) ?? regs[0];
+      const doc = reg ? documentedContext(reg.struct, reg.member) : undefined;
       let src: EntrySource;
       const notBuilt = this.table.notBuiltReason(r);
       if (notBuilt && !hasCallers.has(r.id)) src = { kind: 'root', modes: req && req.source !== 'release' ? req.modes : ['none'], why: `not in the default configuration (${notBuilt}); analysed as an entry point` };

@@ -435,7 +435,7 @@ class Flow {
     return t;
   }
 
-  private call(e: Extract<Expr, { k: 'call' }>, s: AbsState, firstArgValue: ValueClass, emit: Emit): void {
+  private call(e: Extract<Expr, { k: 'call' }>, s: AbsState, firstArgValue: ValueClass, emit: Emit, split = true): void {
     // Passing &x lets the callee change x: forget what we knew of it.
     for (const a of e.a) if (a.startsWith('&') && this.tracked.has(a.slice(1))) s = withFact(s, 'v:' + a.slice(1), undefined);
     const wrap = VALUE_WRAPPERS.get(e.f);
@@ -446,6 +446,22 @@ class Flow {
     let summary = plain ? this.env.summary(e.f) : undefined;
     const info = plain ? this.env.callee?.(e.f) : undefined;
     if (info) {
+      // __vm_munmap(..., unlock) hands its own unknown `unlock` to do_vmi_munmap() and tests it later:
+      // follow each value separately, each with the callee's summary for that value.
+      if (split && summary && isUncertain(summary)) {
+        const x = e.a.find((a) => this.tracked.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
+        if (x) {
+          const wasPassed = this.passOn.has(x);
+          this.passOn.add(x);
+          const sides = [withFact(s, 'v:' + x, 'z'), withFact(s, 'v:' + x, 'nz')];
+          const differs = sides.some((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn)));
+          if (differs) {
+            for (const t of sides) this.call(e, t, firstArgValue, emit, false);
+            return;
+          }
+          if (!wasPassed) this.passOn.delete(x);
+        }
+      }
       if (summary && summary.trans !== BOTTOM.trans) {
         const facts = calleeEntryFacts(e.a, info.params, s, this.passOn);
         if (facts.length) summary = info.specialise(facts) ?? summary;
@@ -550,6 +566,11 @@ class Flow {
   private record(ev: Omit<FlowEvent, 'node'>): void {
     this.events.push({ node: this.current, ...ev });
   }
+}
+
+/** Some entry mode has more than one exit mode: what a caller passes might decide which. */
+function isUncertain(s: Summary): boolean {
+  return MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
 }
 
 /** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`. */
