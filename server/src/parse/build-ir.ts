@@ -14,7 +14,8 @@ const TEXT_LIMIT = 120;
 const span = (n: Node): Span => [n.startPosition.row + 1, n.startPosition.column, n.endPosition.row + 1, n.endPosition.column];
 
 export function normalize(text: string): string {
-  return text.replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
+  // `/* unlock = */ true` is the literal true (sys_brk's call of do_vmi_align_munmap).
+  return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
 }
 
 function firstLine(text: string): string {
