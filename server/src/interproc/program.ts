@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
-import type { FieldWrite } from '../lockflow/argument-facts';
+import { type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
 import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import type { Primitive } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
@@ -155,7 +155,7 @@ export class Program {
     }
     // Only stored into a struct for later (do_vmi_align_munmap -> init_vma_munmap): try both values.
     // Not the lock's own mm, nor the objects every helper is handed: a deciding argument is a flag.
-    const params = new Set(r.fn.params.filter((p) => p && !this.flow(r).inst.exprs.includes(p) && !/(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs)$/.test(p)));
+    const params = new Set(r.fn.params.filter((p) => p && !this.flow(r).inst.exprs.includes(p) && !looksLikeObject(p)));
     const passed = new Set<string>();
     walkStmt(r.fn.body, {
       enter: (e) => {
@@ -452,7 +452,9 @@ export class Program {
       if (!c) continue;
       if (this.fieldWritesOf(c).length) return true;
       // A literal, or the caller's own parameter (split on its two values by the dataflow).
-      if (isUncertain(this.summaries.get(c.id)) && s.a.some((a) => KNOWN_ARG.test(a) || r.fn.params.includes(a))) return true;
+      if (!isUncertain(this.summaries.get(c.id))) continue;
+      const controls = this.controlNamesOf(c);
+      if (s.a.some((a, k) => (KNOWN_ARG.test(a) || (r.fn.params.includes(a) && !looksLikeObject(a))) && controls.has(c.fn.params[k] ?? ''))) return true;
     }
     return false;
   }

@@ -13,6 +13,11 @@ export interface FieldWrite {
   from: number | ValueClass;
 }
 
+/** Names of the objects every mm helper is handed (never a flag that decides a lock effect). */
+export function looksLikeObject(name: string): boolean {
+  return /(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs|vmf|file|task|mapping|inode|pages)$/.test(name);
+}
+
 const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
 
 /**

@@ -18,7 +18,7 @@ import {
   withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { applyFieldWrites, calleeEntryFacts, type FieldWrite } from './argument-facts';
+import { applyFieldWrites, calleeEntryFacts, type FieldWrite, looksLikeObject } from './argument-facts';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -449,13 +449,15 @@ class Flow {
       // __vm_munmap(..., unlock) hands its own unknown `unlock` to do_vmi_munmap() and tests it later:
       // follow each value separately, each with the callee's summary for that value.
       if (split && summary && isUncertain(summary)) {
-        const x = e.a.find((a) => this.tracked.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
+        // Only the caller's own flag-like parameters: pointers tested for NULL decide no lock effect.
+        const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
         if (x) {
           const wasPassed = this.passOn.has(x);
           this.passOn.add(x);
           const sides = [withFact(s, 'v:' + x, 'z'), withFact(s, 'v:' + x, 'nz')];
-          const differs = sides.some((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn)));
-          if (differs) {
+          // Worth it only when each value gives the callee a certain effect (else the split just doubles states).
+          const each = sides.map((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn)));
+          if (each.every((x) => x && !isUncertain(x))) {
             for (const t of sides) this.call(e, t, firstArgValue, emit, false);
             return;
           }
