@@ -359,11 +359,18 @@ export function launchBrowser(install: E2eInstall): Promise<Browser> {
   return launchChromium(install.playwrightCore, install.chromium);
 }
 
+/** Browser console lines that are expected here and say nothing about the extension (no internet, web-only limits). */
+const NOISE = /open-vsx\.org|ERR_NAME_NOT_RESOLVED|status of 404|Long running operations during shutdown|^\s*at |AccountPolicyGate|AgentHost|connection token|Creating a socket|reconnection-grace-time|builtin extensions cache|Service Worker/;
+
+export function isNoise(line: string): boolean {
+  return NOISE.test(line);
+}
+
 export async function newWorkbenchPage(browser: Browser, log: Log): Promise<Page> {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   const page = await ctx.newPage();
   page.on('console', (m) => {
-    if (process.env.KLL_E2E_VERBOSE || m.type() === 'error') log(`[browser ${m.type()}]`, m.text().slice(0, 300));
+    if (process.env.KLL_E2E_VERBOSE || (m.type() === 'error' && !isNoise(m.text()))) log(`[browser ${m.type()}]`, m.text().slice(0, 300));
   });
   page.on('pageerror', (e) => log('[page error]', String(e).slice(0, 300)));
   return page;
@@ -392,7 +399,7 @@ export async function runExtensionTests(
   await page.exposeFunction('codeAutomationLog', (_type: unknown, args: unknown) => {
     const line = (Array.isArray(args) ? args : [args]).map(String).join(' ');
     output.push(line);
-    log('[suite]', line);
+    if (process.env.KLL_E2E_VERBOSE || !isNoise(line)) log('[suite]', line.slice(0, 1000));
   });
   await page.exposeFunction('codeAutomationExit', (code: number) => resolveExit(code));
   const payload: Array<[string, string]> = [

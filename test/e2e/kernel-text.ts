@@ -56,3 +56,12 @@ export function findInFunction(text: string, name: string, needle: string): Plac
   if (!hits.length) throw new Error(`${needle} not found inside ${name}() (lines ${fn.start + 1}-${fn.end + 1})`);
   return hits[0];
 }
+
+/** What the hover says at a line where exactly write is held: `mmap_lock: write` (not `none|write`). */
+export const HOVER_LINE_WRITE = /mmap_lock: write(?![|\w])/;
+
+/**
+ * What the hover on a call in exit_mmap says when the lock is held for write there: the line's mode, or the
+ * callee's summary naming this caller with write (`exit_mmap with write`), or the call's own transition.
+ */
+export const HOVER_SAYS_WRITE = /mmap_lock: write(?![|\w])|exit_mmap\W+with write(?![|\w])|At this call:\W+\w+\W+→\W+write(?![|\w])/;
