@@ -19,7 +19,7 @@ const entries = {
   cli: 'server/src/cli/main.ts',
   'parse-worker': 'server/src/index/parse-worker.ts',
 };
-if (fs.existsSync(path.join(root, 'server/src/lsp/server.ts'))) entries.server = 'server/src/lsp/server.ts';
+if (fs.existsSync(path.join(root, 'server/src/lsp/main.ts'))) entries.server = 'server/src/lsp/main.ts';
 if (fs.existsSync(path.join(root, 'client/src/extension.ts'))) entries.client = 'client/src/extension.ts';
 
 esbuild

@@ -18,7 +18,7 @@ Usage:
   kernel-lock-lens annotate FILE... --root DIR [--json]
   kernel-lock-lens check --root DIR [PATH...] [--json|--sarif]
   kernel-lock-lens simulate FUNCTION --root DIR [--file F] [--entry none|read|write] [--max-paths N] [--json]
-  kernel-lock-lens lsp --stdio
+  kernel-lock-lens lsp --stdio      (the language server, for any LSP editor)
 
 Options:
   --root DIR        the kernel tree (required); paths are relative to it
@@ -33,7 +33,7 @@ Options:
 Exit status: 0 no problems, 1 problems found, 2 usage or I/O error.`;
 
 const VALUED = new Set(['root', 'file', 'entry', 'cache-dir', 'prefer', 'max-paths']);
-const FLAGS = new Set(['json', 'sarif', 'no-cache', 'quiet', 'help', 'stdio', 'version']);
+const FLAGS = new Set(['json', 'sarif', 'no-cache', 'quiet', 'help', 'stdio', 'node-ipc', 'version']);
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n'), err: (s: string) => void = (s) => process.stderr.write(s + '\n')): Promise<number> {
   let args;
@@ -64,6 +64,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         return await check(args.positionals, args, out, err, progress);
       case 'simulate':
         return await simulateCmd(args.positionals, args, out, progress);
+      case 'lsp': {
+        if (!args.flags.has('stdio') && !args.flags.has('node-ipc')) throw new UsageError('lsp needs a transport: --stdio (or --node-ipc when started by a Node parent)');
+        // The language server owns the process from here; it exits when its client says exit.
+        const { runServer } = await import('../lsp/server.js');
+        runServer();
+        return await new Promise<number>(() => undefined);
+      }
       default:
         err(`kernel-lock-lens: unknown command ${args.command}\n\n${HELP}`);
         return 2;

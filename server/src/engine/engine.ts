@@ -45,17 +45,34 @@ export class LockEngine {
   indexStats?: IndexStats;
   problems: string[] = [];
   analyseMs = 0;
+  /** Bumped after every change to the program: caches of query results key on it. */
+  generation = 0;
 
   private constructor(readonly root: string, readonly options: EngineOptions) {
     this.program = new Program(options);
   }
 
-  static async open(options: EngineOptions): Promise<LockEngine> {
+  /**
+   * Indexes the tree and analyses it. `overrides`, called once the files are
+   * parsed, gives IR that replaces what is on disk (an editor's open documents).
+   */
+  static async open(options: EngineOptions, overrides?: () => FileIR[]): Promise<LockEngine> {
     const e = new LockEngine(path.resolve(options.root), options);
     const idx = await indexTree({ ...options, root: options.root });
     e.indexStats = idx.stats;
     e.problems = idx.problems;
     for (const f of idx.files) e.addFileIR(f);
+    for (const f of overrides?.() ?? []) e.addFileIR(f);
+    e.analyse();
+    return e;
+  }
+
+  /**
+   * An engine with no files yet: for a folder that is still being indexed, or
+   * a file outside any kernel tree. Files come in through `updateFile`.
+   */
+  static empty(options: EngineOptions): LockEngine {
+    const e = new LockEngine(path.resolve(options.root), options);
     e.analyse();
     return e;
   }
@@ -75,11 +92,18 @@ export class LockEngine {
     const t = Date.now();
     this.program.analyse();
     this.analyseMs = Date.now() - t;
+    this.generation++;
   }
 
   /** Replaces one file's text (an edit) and re-analyses. */
   async updateFile(rel: string, text: string): Promise<{ changed: number; reanalysed: number; entriesRecomputed: boolean }> {
-    const ir = await parseFileText(rel, text);
+    return this.updateFileIR(await parseFileText(rel, text));
+  }
+
+  /** Replaces one file's IR (parsed by the caller, e.g. incrementally) and re-analyses what it touches. */
+  updateFileIR(ir: FileIR): { changed: number; reanalysed: number; entriesRecomputed: boolean } {
+    const rel = ir.file;
+    this.generation++;
     if (!this.files.has(rel)) {
       this.addFileIR(ir);
       this.analyse();
@@ -93,6 +117,12 @@ export class LockEngine {
   /** Replaces several files' texts at once (one analysis for all of them). */
   async replaceTexts(texts: Map<string, string>): Promise<void> {
     for (const [rel, text] of texts) this.addFileIR(await parseFileText(rel, text));
+    this.analyse();
+  }
+
+  /** Adds or replaces several files' IR at once (one analysis for all of them). */
+  replaceIRs(irs: FileIR[]): void {
+    for (const ir of irs) this.addFileIR(ir);
     this.analyse();
   }
 

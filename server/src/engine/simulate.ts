@@ -71,7 +71,10 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
       return;
     }
     visits.set(nodeId, seen + 1);
-    const { outs, events } = st.step(node, state);
+    // The stepper reuses its result arrays on the next call, and the walk recurses before using them all: copy.
+    const stepped = st.step(node, state);
+    const outs = stepped.outs.map((o) => [...o]);
+    const events = [...stepped.events];
     if (node.kind === 'noreturn') {
       const step = makeStep(node, state, [state], events, 'noreturn');
       paths.push({ steps: [...steps, ...(step ? [step] : [])], exit: stateOf([state], st.inst), end: node.text ?? 'does not return' });

@@ -21,7 +21,11 @@ export interface IndexOptions {
   include?: string[];
   /** Limit the index to paths under these prefixes (relative). */
   scope?: string[];
+  /** Keep only files this accepts (a front end's include/exclude globs), applied after discovery. */
+  filter?: (rel: string) => boolean;
   onProgress?: (phase: string, done: number, total: number) => void;
+  /** Aborting stops the index between files; indexTree then rejects with IndexCancelled. */
+  signal?: AbortSignal;
   pool?: ParsePool;
 }
 
@@ -44,6 +48,13 @@ export interface IndexResult {
 
 export class UsageError extends Error {}
 
+/** Indexing was stopped through `IndexOptions.signal`. */
+export class IndexCancelled extends Error {
+  constructor() {
+    super('indexing cancelled');
+  }
+}
+
 export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   const root = path.resolve(opts.root);
   let st: fs.Stats;
@@ -57,6 +68,10 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   const t0 = Date.now();
   let found = discoverFiles(root, (m) => problems.push(m));
   if (opts.scope?.length) found = found.filter((f) => opts.scope!.some((s) => f.rel === s || f.rel.startsWith(s.replace(/\/?$/, '/'))));
+  if (opts.filter) found = found.filter((f) => opts.filter!(f.rel));
+  const cancelled = () => {
+    if (opts.signal?.aborted) throw new IndexCancelled();
+  };
   const t1 = Date.now();
   const include = new Set((opts.include ?? []).map((f) => f.replace(/\\/g, '/')));
   const cache = opts.noCache ? undefined : new IrCache(opts.cacheRoot ?? defaultCacheRoot(), root, (opts.extraTokens ?? []).join(','));
@@ -80,7 +95,10 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
         problems.push(`cannot read ${f.rel}: ${(err as Error).message}`);
       }
     }
-    if (++done % 2000 === 0) opts.onProgress?.('scanning', done, found.length);
+    if (++done % 2000 === 0) {
+      cancelled();
+      opts.onProgress?.('scanning', done, found.length);
+    }
   };
   for (const f of found) step(f);
   // Explicit files outside the discovered set (outside the tree's C files) are still analysed.
@@ -103,6 +121,7 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   let fromCache = 0;
   done = 0;
   await runLimited(selected, pool.threads * 2, async ({ f, hash }) => {
+    if (opts.signal?.aborted) return;
     let ir = hash && cache ? cache.load(hash, f.rel) : undefined;
     if (ir) fromCache++;
     else {
@@ -121,6 +140,10 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   });
   const threads = pool.threads;
   if (!opts.pool) await pool.close();
+  if (opts.signal?.aborted) {
+    cache?.flush();
+    throw new IndexCancelled();
+  }
   cache?.flush();
   files.sort((a, b) => (a.file < b.file ? -1 : 1));
   return {
