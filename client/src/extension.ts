@@ -63,7 +63,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kernel
 
   context.subscriptions.push(
     lc.onNotification(StatusNotificationMethod, (p: StatusParams) => {
-      if (p.state !== lastStatus?.state || p.state !== 'indexing') log.info(`server ${p.state}: ${p.message}`);
+      if (p.state !== lastStatus?.state || (p.state !== 'indexing' && p.message !== lastStatus.message)) log.info(`server ${p.state}: ${p.message}`);
       lastStatus = p;
       statusBar.onServerStatus(p);
     }),
@@ -108,9 +108,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Kernel
     command(Commands.reindex, async () => {
       const result = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Kernel Lock Lens: indexing the kernel tree again\u2026' },
-        (_p, token) => requests.sendForCommand<ReindexResult>('reindex', ReindexRequestMethod, undefined, token),
+        (_p, token) => requests.sendForCommand<ReindexResult | null>('reindex', ReindexRequestMethod, undefined, token),
       );
-      if (result) {
+      if (result === null) void showProblem('the server could not index the tree again.');
+      else if (result) {
         void vscode.window.showInformationMessage(
           `Kernel Lock Lens: indexed ${result.files} files, ${result.functions} functions in ${(result.ms / 1000).toFixed(1)} s.`,
         );

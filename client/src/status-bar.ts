@@ -162,8 +162,9 @@ export class LockStatusBar implements vscode.Disposable {
     }
     const s = this.server;
     if (s?.state === 'ready') {
-      const facts = s.files !== undefined ? ` (${s.files} files, ${s.functions ?? '?'} functions${s.ms !== undefined ? `, ${(s.ms / 1000).toFixed(1)} s` : ''})` : '';
-      md.appendMarkdown(`${s.message || 'Index ready'}${facts}`);
+      // The server's message already counts files and functions; add only how long the index took.
+      const took = s.ms !== undefined ? ` (indexed in ${(s.ms / 1000).toFixed(1)} s)` : '';
+      md.appendText(`${s.message || 'Index ready'}${took}`);
     }
     return md;
   }
