@@ -33,10 +33,12 @@ export class LockStatusBar implements vscode.Disposable {
       vscode.window.onDidChangeTextEditorSelection((e) => {
         if (e.textEditor === vscode.window.activeTextEditor) this.schedule();
       }),
-      vscode.window.onDidChangeActiveTextEditor(() => {
-        this.cursor = undefined;
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        // Undefined while a webview (the simulation panel) has focus: keep showing the last C editor's mode.
+        if (editor) this.cursor = undefined;
         this.schedule();
       }),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document === vscode.window.activeTextEditor?.document) this.schedule();
       }),
@@ -90,6 +92,7 @@ export class LockStatusBar implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     this.cancel();
     if (!editor || editor.document.languageId !== 'c' || !this.queriesAllowed()) {
+      if (editor) this.cursor = undefined;
       this.render();
       return;
     }
@@ -110,7 +113,8 @@ export class LockStatusBar implements vscode.Disposable {
   private render(): void {
     const item = this.item;
     const editor = vscode.window.activeTextEditor;
-    const inC = editor?.document.languageId === 'c';
+    const isC = (e: vscode.TextEditor) => e.document.languageId === 'c';
+    const inC = editor ? isC(editor) : vscode.window.visibleTextEditors.some(isC);
     item.backgroundColor = undefined;
     item.command = { command: Commands.simulate, title: 'Simulate Function' };
     const s = this.server;
