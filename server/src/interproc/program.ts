@@ -6,11 +6,12 @@
  */
 import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
 import { type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
+import { constantBits } from '../lockflow/bits';
 import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import type { Primitive } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
-import type { FileIR, FunctionIR, Span } from '../parse/ir';
-import { walkStmt } from '../parse/ir-walk';
+import type { Expr, FileIR, FunctionIR, Span } from '../parse/ir';
+import { walkExpr, walkStmt } from '../parse/ir-walk';
 import { callbackCall, documentedContext } from './callbacks';
 import { proseRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
@@ -82,6 +83,9 @@ export class Program {
   private readonly controlNames = new Map<string, Set<string>>();
   private readonly fieldWrites = new Map<string, FieldWrite[]>();
   private readonly constants = new Map<string, Summary | null>();
+  private readonly predicates = new Map<string, Expr | null>();
+  private readonly protocolUsers = new Map<string, boolean>();
+  private readonly outParams = new Map<string, readonly string[]>();
 
   env(ref: FnRef): FlowEnv {
     return {
@@ -93,10 +97,48 @@ export class Program {
       callee: (name: string) => {
         const r = this.table.resolve(name, ref.file);
         if (!r) return undefined;
-        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts) };
+        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), predicate: this.predicateOf(r) };
       },
       extraPrimitives: this.options.extraPrimitives,
+      outParams: () => this.outParamsOf(ref),
     };
+  }
+
+  /**
+   * Parameters `p` whose `*p` the function reads or writes, or hands on to a
+   * callee that does (`__get_user_pages(..., locked)` -> `faultin_page()`
+   * writes `*locked = 0`): their values at exit are part of its summary.
+   */
+  outParamsOf(r: FnRef, depth = 0): readonly string[] {
+    const known = this.outParams.get(r.id);
+    if (known) return known;
+    if (depth > 12) return [];
+    const params = new Set(r.fn.params.filter(Boolean));
+    const out = new Set<string>();
+    this.outParams.set(r.id, []);
+    walkStmt(r.fn.body, {
+      enter: (e) => {
+        if (e.k === 'id' && e.name.startsWith('*') && params.has(e.name.slice(1))) out.add(e.name.slice(1));
+        else if (e.k === 'assign' && e.lhs.startsWith('*') && params.has(e.lhs.slice(1))) out.add(e.lhs.slice(1));
+        else if (e.k === 'call') {
+          // `locked ? locked : &local_locked` hands `locked` on too.
+          const passed = e.a.map((a) => {
+            const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*\?\s*([A-Za-z_][A-Za-z0-9_]*)\s*:/.exec(a);
+            return m && m[1] === m[2] ? m[1] : a;
+          });
+          if (!passed.some((a) => params.has(a) && !out.has(a))) return;
+          const c = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) ? this.table.resolve(e.f, r.file) : undefined;
+          if (!c || c === r) return;
+          const theirs = this.outParamsOf(c, depth + 1);
+          passed.forEach((a, k) => {
+            if (params.has(a) && theirs.includes(c.fn.params[k] ?? '')) out.add(a);
+          });
+        }
+      },
+    });
+    const list = r.fn.params.filter((p) => out.has(p));
+    this.outParams.set(r.id, list);
+    return list;
   }
 
   /** The flow of a function under the final summaries (computed now if the fixpoint did not need it). */
@@ -113,15 +155,20 @@ export class Program {
   private specialise(r: FnRef, all: string[]): Summary | undefined {
     if (!this.specialiseOn) return undefined;
     // Facts can only narrow an uncertain effect: a callee whose every entry mode has one exit mode gains nothing.
-    if (!isUncertain(this.summaries.get(r.id))) return undefined;
+    const plain = this.summaries.get(r.id);
+    if (!isUncertain(plain) && !hasOuts(plain)) return undefined;
     // Only facts about names the callee tests or passes on can change what it does.
     const names = this.controlNamesOf(r);
-    const facts = all.filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).split('->')[0]) || names.has(f.slice(2, f.lastIndexOf('='))));
+    const facts = all.filter((f) => {
+      const name = f.slice(2, f.lastIndexOf('='));
+      return names.has(name) || names.has(name.split('->')[0]) || names.has(name.replace(/^\*/, ''));
+    });
     if (!facts.length) return undefined;
     const key = `${r.id}|${facts.join(';')}`;
     const known = this.specialised.get(key);
     if (known) return known;
-    if (this.specialising.has(key) || this.specialising.size > 16) return undefined;
+    // Nested specialisations follow a call chain down (a GUP caller's flags reach the fault handlers 12 calls deep).
+    if (this.specialising.has(key) || this.specialising.size > 40) return undefined;
     this.specialising.add(key);
     try {
       this.stats.specialised++;
@@ -176,6 +223,23 @@ export class Program {
     return undefined;
   }
 
+  /** Whether a function names a protocol flag (`FOLL_UNLOCKABLE`, `FAULT_FLAG_DEFAULT`) or passes a local's address. */
+  private mentionsProtocolBits(r: FnRef): boolean {
+    let m = this.protocolUsers.get(r.id);
+    if (m === undefined) {
+      m = false;
+      walkStmt(r.fn.body, {
+        enter: (e) => {
+          if (e.k === 'id' && constantBits(e.name)) m = true;
+          else if (e.k === 'call' && e.a.some((a) => /\b(FAULT_FLAG_|FOLL_|VM_FAULT_)[A-Z_]+|^&[A-Za-z_]\w*$/.test(a))) m = true;
+          return !m;
+        },
+      });
+      this.protocolUsers.set(r.id, m);
+    }
+    return m;
+  }
+
   /** Names a function's branches test (`unlock`, `vms->unlock`) or that it passes on to calls. */
   private controlNamesOf(r: FnRef): Set<string> {
     let names = this.controlNames.get(r.id);
@@ -184,12 +248,29 @@ export class Program {
     walkStmt(r.fn.body, {
       enter: (e, cond) => {
         if (e.k === 'id' && cond) out.add(e.name);
-        else if (e.k === 'call') for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
+        else if (e.k === 'call') {
+          for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
+        }
+        // `struct vm_fault vmf = { .flags = flags }`, `unsigned int flags = vmf->flags;`: copied on to be tested or passed later.
+        else if (e.k === 'assign' && (e.rhs.k === 'id' || e.rhs.k === 'bits')) walkExpr(e.rhs, { enter: (x) => { if (x.k === 'id') out.add(x.name); } });
       },
     });
-    for (const n of [...out]) if (n.includes('->')) out.add(n.split('->')[0]);
+    for (const n of [...out]) {
+      if (n.includes('->')) out.add(n.split('->')[0]);
+      if (n.startsWith('*')) out.add(n.slice(1));
+    }
     this.controlNames.set(r.id, (names = out));
     return names;
+  }
+
+  /** `return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);` as a whole body, no calls: evaluated at each call. */
+  private predicateOf(r: FnRef): Expr | undefined {
+    if (this.predicates.has(r.id)) return this.predicates.get(r.id) ?? undefined;
+    let p: Expr | null = null;
+    const b = r.fn.body;
+    if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasCallIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
+    this.predicates.set(r.id, p);
+    return p ?? undefined;
   }
 
   /** `static inline bool mmap_upgrade_trylock(...) { return false; }`: no lock effect, a known value. */
@@ -225,6 +306,9 @@ export class Program {
     this.specialised.clear();
     this.fieldWrites.clear();
     this.constants.clear();
+    this.predicates.clear();
+    this.protocolUsers.clear();
+    this.outParams.clear();
     this.controlNames.clear();
     this.pending.clear();
     this.assumed.clear();
@@ -309,7 +393,8 @@ export class Program {
         this.summaries.set(r.id, prose);
         this.enqueueCallers(queue, r);
       }
-      if (usesLockDirectly(r, this.options.extraPrimitives)) {
+      // `*gup_flags_p = gup_flags` after `if (locked) gup_flags |= FOLL_UNLOCKABLE`: a summary says what the caller's flags become.
+      if (usesLockDirectly(r, this.options.extraPrimitives) || (this.outParamsOf(r).length && this.mentionsProtocolBits(r) && writesOut(r))) {
         queue.push(r);
         if (!this.summaries.has(r.id)) this.pending.add(r.id);
       }
@@ -366,6 +451,9 @@ export class Program {
       this.controlNames.delete(id);
       this.fieldWrites.delete(id);
       this.constants.delete(id);
+      this.predicates.delete(id);
+      this.protocolUsers.delete(id);
+      this.outParams.clear();
     }
     for (const id of removed) this.summaries.delete(id);
     const queue = this.newQueue();
@@ -455,6 +543,8 @@ export class Program {
       if (!isUncertain(this.summaries.get(c.id))) continue;
       const controls = this.controlNamesOf(c);
       if (s.a.some((a, k) => (KNOWN_ARG.test(a) || (r.fn.params.includes(a) && !looksLikeObject(a))) && controls.has(c.fn.params[k] ?? ''))) return true;
+      // Protocol flag bits in an argument, or in a local passed on (`fault_flags |= FAULT_FLAG_ALLOW_RETRY`), or a local's address.
+      if (this.mentionsProtocolBits(r) && s.a.some((a, k) => controls.has(c.fn.params[k] ?? ''))) return true;
     }
     return false;
   }
@@ -632,6 +722,18 @@ class RankQueue {
   }
 }
 
+function hasCallIn(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, { enter: (x) => { if (x.k === 'call' || x.k === 'guard') found = true; } });
+  return found;
+}
+
+function hasBits(e: Expr): boolean {
+  let found = false;
+  walkExpr(e, { enter: (x) => { if (x.k === 'bits') found = true; } });
+  return found;
+}
+
 /** `vms->unlock = unlock;` at the top level of a body whose `vms` and `unlock` are parameters (init helpers). */
 function structWrites(fn: FunctionIR): FieldWrite[] {
   const out: FieldWrite[] = [];
@@ -693,6 +795,21 @@ function callbackShape(cbs: Array<{ struct: string; member: string; fn: string }
   return cbs.map((c) => `${c.struct}.${c.member}=${c.fn}`).join(';');
 }
 
+function hasOuts(s: Summary | undefined): boolean {
+  return !!s && MODES.some((m) => s.trans[m].some((t) => t[2]));
+}
+
+function writesOut(r: FnRef): boolean {
+  let w = false;
+  walkStmt(r.fn.body, {
+    enter: (e) => {
+      if (e.k === 'assign' && e.lhs.startsWith('*') && r.fn.params.includes(e.lhs.slice(1))) w = true;
+      return !w;
+    },
+  });
+  return w;
+}
+
 function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {
   for (const name of r.calls) {
     if (name === 'guard' || name === 'scoped_guard') return true;
@@ -709,20 +826,23 @@ function sameSummary(a: Summary, b: Summary): boolean {
 /** Reads a function's summary off its flow: exit states per entry mode, requirement, whether it acquires. */
 export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefined): Summary {
   const trans = {} as Summary['trans'];
+  const outNames = new Set(r.fn.params.filter(Boolean).map((p) => `v:*${p}=`));
   for (const m of MODES) {
-    const seen = new Map<string, [Mode, ValueClass]>();
+    const seen = new Map<string, [Mode, ValueClass, string?]>();
     const live = flow.exits.filter((s) => s.entry === m && !s.facts.includes(DEADLOCK));
     for (const s of live.length ? live : flow.exits) {
       if (s.entry !== m) continue;
-      const pair: [Mode, ValueClass] = [modeOf(s, 0), s.ret ?? 'u'];
-      seen.set(pair.join(''), pair);
+      const pair: [Mode, ValueClass, string?] = [modeOf(s, 0), s.ret ?? 'u'];
+      const outs = outNames.size ? s.facts.filter((f) => f.startsWith('v:*') && outNames.has(f.slice(0, f.indexOf('=') + 1))).map((f) => f.slice(2)).join(';') : '';
+      if (outs) pair.push(outs);
+      seen.set(pair.join('|'), pair);
     }
     let pairs = [...seen.values()];
     // `return vma;` beside `return NULL;` with different locks: the contract is "non-NULL means held".
     const classes = new Set(pairs.map((p) => p[1]));
     if (classes.has('u') && (classes.has('z') || classes.has('e'))) {
       const modesOf = (v: ValueClass) => pairs.filter((p) => p[1] === v).map((p) => p[0]).sort().join();
-      if (modesOf('u') !== modesOf(classes.has('z') ? 'z' : 'e')) pairs = pairs.map(([x, v]) => [x, v === 'u' ? 'p' : v]);
+      if (modesOf('u') !== modesOf(classes.has('z') ? 'z' : 'e')) pairs = pairs.map(([x, v, o]) => (o ? [x, v === 'u' ? 'p' : v, o] : [x, v === 'u' ? 'p' : v]));
     }
     trans[m] = pairs;
   }

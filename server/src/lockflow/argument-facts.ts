@@ -4,7 +4,8 @@
  * `do_vmi_munmap(..., false)` never unlocks, and 6.12's `init_vma_munmap()`
  * copies `unlock` into `vms->unlock`, which `vms_complete_munmap_vmas()` tests.
  */
-import { type AbsState, factValue, numberClass, type ValueClass, withFact } from './modes';
+import { bitsClass, constantBits, textBits } from './bits';
+import { type AbsState, factValue, numberClass, truth, type ValueClass, withFact } from './modes';
 
 /** `callee(param->field = param j)` or `= constant`, unconditionally in the callee's top-level block. */
 export interface FieldWrite {
@@ -36,19 +37,65 @@ export function argClass(arg: string | undefined, s: AbsState, passOn?: Readonly
   return undefined;
 }
 
-/** Facts for the callee's entry, in its own names: `v:unlock=z`, `v:vms->unlock=z`. Sorted; empty when nothing is known. */
+const PATH = /^\*?[A-Za-z_][A-Za-z0-9_]*(?:(?:->|\.)[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/**
+ * An argument's value class, with known protocol flag bits: a literal, a
+ * variable or field with known bits (`vmf->flags`), a constant mask
+ * (`FOLL_WRITE | FOLL_TOUCH`), or bits added to a variable (`flags | FOLL_TRIED`).
+ * Other known values only of names in `passOn`, as argClass().
+ */
+export function argValue(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>): ValueClass | undefined {
+  if (!arg) return undefined;
+  const lit = argClass(arg, s, passOn);
+  if (lit) return lit;
+  if (PATH.test(arg)) {
+    const f = s.facts.length ? (factValue(s, 'v:' + arg) as ValueClass | undefined) : undefined;
+    // Flag bits, and a flag-like local known to be 0 (`unsigned int fault_flags = 0;`), are worth passing on.
+    if (f && (f[0] === 'B' || (f === 'z' && !looksLikeObject(arg.replace(/^\*/, '').split(/->|\./)[0])))) return f;
+    const c = constantBits(arg);
+    return c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : undefined;
+  }
+  if (!arg.includes('|')) return undefined;
+  return textBits(arg, (n) => argValue(n, s, passOn));
+}
+
+/** `locked ? locked : &local_locked` with `locked` known: the branch taken. */
+export function chosenArg(arg: string, s: AbsState, passOn: ReadonlySet<string>): string {
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\?(.+?):(.+)$/.exec(arg.replace(/\s+/g, ''));
+  if (!m) return arg;
+  const c = argClass(m[1], s, passOn) ?? (factValue(s, 'v:' + m[1]) as ValueClass | undefined);
+  const t = c ? truth(c) : undefined;
+  return t === undefined ? arg : t ? m[2] : m[3];
+}
+
+/** Facts for the callee's entry, in its own names: `v:unlock=z`, `v:vms->unlock=z`, `v:*locked=n1`. Sorted; empty when nothing is known. */
 export function calleeEntryFacts(args: readonly string[], params: readonly string[], s: AbsState, passOn: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length && i < params.length; i++) {
     const p = params[i];
     if (!p) continue;
-    const cls = argClass(args[i], s, passOn);
+    const a = chosenArg(args[i], s, passOn);
+    const cls = argValue(a, s, passOn);
     if (cls && cls !== 'u') out.push(`v:${p}=${cls}`);
-    // Fields known of the struct passed: `&vms` (a local struct) or `vms` (a pointer).
-    const a = args[i];
-    const prefix = a.startsWith('&') ? `v:${a.slice(1)}.` : passOn.has(a) ? `v:${a}->` : undefined;
-    if (!prefix) continue;
-    for (const f of s.facts) if (f.startsWith(prefix)) out.push(`v:${p}->${f.slice(prefix.length)}`);
+    if (!s.facts.length) continue;
+    // Fields known of the struct passed: `&vms` (a local struct) or `vms` (a pointer); what an out-parameter points to.
+    if (a.startsWith('&')) {
+      const x = a.slice(1);
+      // `&locked` is never NULL (`if (locked) flags |= FOLL_UNLOCKABLE` in the callee).
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(x)) out.push(`v:${p}=p`);
+      const v = factValue(s, 'v:' + x);
+      if (v !== undefined && v !== '@' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x)) out.push(`v:*${p}=${v}`);
+      const prefix = `v:${x}.`;
+      for (const f of s.facts) if (f.startsWith(prefix)) out.push(`v:${p}->${f.slice(prefix.length)}`);
+      continue;
+    }
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) continue;
+    const deref = factValue(s, `v:*${a}`);
+    if (deref !== undefined && deref !== '@') out.push(`v:*${p}=${deref}`);
+    const prefix = `v:${a}->`;
+    const all = passOn.has(a);
+    for (const f of s.facts) if (f.startsWith(prefix) && (all || f[f.lastIndexOf('=') + 1] === 'B')) out.push(`v:${p}->${f.slice(prefix.length)}`);
   }
   return out.sort();
 }

@@ -18,7 +18,8 @@ import {
   withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { applyFieldWrites, calleeEntryFacts, type FieldWrite, looksLikeObject } from './argument-facts';
+import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, type FieldWrite, looksLikeObject } from './argument-facts';
+import { bitsTruth, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -41,7 +42,12 @@ export interface FlowEnv {
   callee?(name: string): CalleeInfo | undefined;
   /** Extra primitives a user taught (wrappers), by name. */
   extraPrimitives?: ReadonlyMap<string, Primitive>;
+  /** Parameters that are out-parameters worth following (`int *locked`): the function, or a callee it hands them to, reads or writes `*p`. */
+  outParams?(fn: FunctionIR): readonly string[];
 }
+
+/** Fact value of `*p` for an out-parameter the function has not written: "as the caller had it". */
+export const UNCHANGED = '@';
 
 export type EventKind = 'acquire' | 'release' | 'downgrade' | 'assert' | 'query' | 'call';
 
@@ -66,6 +72,8 @@ export interface CalleeInfo {
   fieldWrites: readonly FieldWrite[];
   /** The callee's summary when entered with these facts (`v:unlock=z`); undefined: use the plain one. */
   specialise(facts: string[]): Summary | undefined;
+  /** `return (flags & A) && !(flags & B);` and nothing else: a test of its arguments, evaluated at each call. */
+  predicate?: Expr;
 }
 
 /** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
@@ -107,17 +115,23 @@ export function analyseFunction(fn: FunctionIR, env: FlowEnv, entryFacts: readon
 }
 
 function prepare(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = []): Flow {
+  const given = entryFacts;
   const cfg = buildCfg(fn);
   const lockArgs: string[] = [];
   const trackedVars = new Set<string>();
   scanFunction(fn, env, lockArgs, trackedVars);
   // A parameter with a known value is tracked even when only passed on (do_vmi_munmap's `unlock`).
   for (const f of entryFacts) trackedVars.add(f.slice(2, f.lastIndexOf('=')));
+  // `*locked` of an out-parameter starts as whatever the caller had: writes show in the exit states.
+  const outs = env.outParams?.(fn) ?? [];
+  const seeded = outs.map((p) => `*${p}`).filter((d) => !entryFacts.some((f) => f.startsWith(`v:${d}=`)));
+  for (const d of seeded) trackedVars.add(d);
+  if (seeded.length) entryFacts = [...entryFacts, ...seeded.map((d) => `v:${d}=${UNCHANGED}`)];
   // Conditions tested more than once (vms->unlock in vms_complete_munmap_vmas) are remembered per path.
   const condCount = new Map<string, number>();
   for (const n of cfg.nodes) if (n.kind === 'branch' && n.ct) condCount.set(n.ct, (condCount.get(n.ct) ?? 0) + 1);
   const correlated = new Set([...condCount].filter(([ct, c]) => c > 1 && !trackedVars.has(ct)).map(([ct]) => ct));
-  return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated, entryFacts);
+  return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated, entryFacts, given);
 }
 
 /** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
@@ -130,6 +144,8 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
       if (e.k === 'call') {
         const p = primitiveFor(e.f, e.a, env.extraPrimitives);
         if (p && e.a.length) lockArgs.push(e.a[p.arg ?? 0] ?? '');
+        // `&local_locked` handed to a callee that reports through it: its value is worth knowing.
+        for (const a of e.a) if (/^&[A-Za-z_][A-Za-z0-9_]*$/.test(a)) tracked.add(a.slice(1));
       } else if (e.k === 'guard' && guardMode(e.kind)) lockArgs.push(e.arg);
       else if (e.k === 'id' && cond) tracked.add(e.name);
     },
@@ -191,8 +207,9 @@ class Flow {
     private readonly tracked: Set<string>,
     private readonly correlated: Set<string>,
     private readonly entryFacts: readonly string[] = [],
+    given: readonly string[] = entryFacts,
   ) {
-    for (const f of entryFacts) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
+    for (const f of given) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
     this.params = new Set(fn.params.filter(Boolean));
     this.states = cfg.nodes.map(() => new Map());
     this.pending = cfg.nodes.map(() => new Map());
@@ -296,7 +313,7 @@ class Flow {
   /** Facts about parameters survive a return: they show which argument decided the exit state. */
   private isParamFact(f: string): boolean {
     if (!f.startsWith('v:')) return false;
-    const base = f.slice(2, f.lastIndexOf('=')).split('->')[0];
+    const base = f.slice(2, f.lastIndexOf('=')).split('->')[0].replace(/^\*/, '');
     return this.params.has(base);
   }
 
@@ -362,7 +379,12 @@ class Flow {
             // `if (vms->unlock)`: remember what the branch learnt about the tested variable.
             const learn = (x: AbsState, taken: boolean) => {
               let y = corr ? withFact(x, corr, taken ? 't' : 'f') : x;
-              if (v === 'u' && tested) y = withFact(y, 'v:' + tested.name, tested.negated !== taken ? 'nz' : 'z');
+              if (v === 'u' && tested) {
+                const holds = tested.negated !== taken;
+                if (!tested.mask) y = withFact(y, 'v:' + tested.name, holds ? 'nz' : 'z');
+                // `if (flags & FOLL_UNLOCKABLE)`: the bit is set on one side, clear on the other.
+                else if (!holds || tested.mask.length === 1) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
+              }
               return y;
             };
             if (b !== false) outs[0].push(learn(t, true));
@@ -381,11 +403,25 @@ class Flow {
       case 'num':
         return emit(s, numberClass(e.v));
       case 'id': {
-        const f = this.tracked.has(e.name) ? factValue(s, 'v:' + e.name) : undefined;
+        let f = s.facts.length ? factValue(s, 'v:' + e.name) : undefined;
+        if (f === UNCHANGED) f = undefined;
+        if (f === undefined) {
+          const c = constantBits(e.name);
+          if (c) return emit(s, bitsClass({ exact: true, on: new Set(c.on), off: new Set() }));
+        }
         return emit(s, (f as ValueClass | undefined) ?? 'u');
       }
       case 'not':
-        return this.eval(e.e, s, (t, v) => emit(t, v === 'z' ? 'p' : v === 'u' ? 'u' : 'z'));
+        return this.eval(e.e, s, (t, v) => {
+          const b = truth(v);
+          emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
+        });
+      case 'bits': {
+        if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
+        const mb = constMask(e.b);
+        const ma = mb ? undefined : constMask(e.a);
+        return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u')));
+      }
       case 'and':
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
@@ -405,7 +441,11 @@ class Flow {
       case 'cmp':
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
       case 'assign':
-        return this.eval(e.rhs, s, (t, v) => emit(this.assign(t, e.lhs, e.op === '=' ? v : 'u'), v));
+        return this.eval(e.rhs, s, (t, v) => {
+          // `fault_flags |= FAULT_FLAG_ALLOW_RETRY`, `ret |= folio_lock_or_retry(...)`: protocol bits accumulate.
+          const nv = e.op === '=' ? v : e.op === '|=' ? orClass((factValue(t, 'v:' + e.lhs) as ValueClass | undefined) ?? 'u', v) : 'u';
+          emit(this.assign(t, e.lhs, nv), nv);
+        });
       case 'guard': {
         const mode = guardMode(e.kind);
         if (!mode) return emit(s, 'u');
@@ -431,13 +471,19 @@ class Flow {
   private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
     let t = s;
     if (s.facts.length) t = withoutFacts(s, (f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs));
-    if (this.tracked.has(lhs)) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
+    // Known protocol bits are kept for any name (a struct field set from flags, `*flags_p`): they are few.
+    if (this.tracked.has(lhs) || v[0] === 'B' || (v === 'z' && /\.|->/.test(lhs))) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
     return t;
   }
 
   private call(e: Extract<Expr, { k: 'call' }>, s: AbsState, firstArgValue: ValueClass, emit: Emit, split = true): void {
-    // Passing &x lets the callee change x: forget what we knew of it.
-    for (const a of e.a) if (a.startsWith('&') && this.tracked.has(a.slice(1))) s = withFact(s, 'v:' + a.slice(1), undefined);
+    // Passing &x (or a pointer p) lets the callee change x (*p): forget what we knew, until its summary says.
+    const pre = s;
+    for (const a of e.a.flatMap(alternatives)) {
+      if (a.startsWith('&')) {
+        if (s.facts.length && factValue(s, 'v:' + a.slice(1)) !== undefined) s = withFact(s, 'v:' + a.slice(1), undefined);
+      } else if (s.facts.length && /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) && factValue(s, `v:*${a}`) !== undefined) s = withFact(s, `v:*${a}`, undefined);
+    }
     const wrap = VALUE_WRAPPERS.get(e.f);
     if (wrap) return emit(s, e.sub?.length ? (wrap(firstArgValue) as ValueClass) : 'u');
     const p = primitiveFor(e.f, e.a, this.env.extraPrimitives);
@@ -465,7 +511,7 @@ class Flow {
         }
       }
       if (summary && summary.trans !== BOTTOM.trans) {
-        const facts = calleeEntryFacts(e.a, info.params, s, this.passOn);
+        const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn);
         if (facts.length) summary = info.specialise(facts) ?? summary;
       }
       if (info.fieldWrites.length) s = applyFieldWrites(s, e.a, info.fieldWrites);
@@ -473,7 +519,7 @@ class Flow {
     const i = this.inst.forCallArgs(e.a);
     if (!summary) {
       if (this.recording) this.recordSite(e.f, e.a, e.at, i, s);
-      return emit(s, 'u');
+      return emit(s, info?.predicate ? evalPredicate(info.predicate, info.params, e.a, s) : 'u');
     }
     const b = modeOf(s, i);
     const results = summary.trans[b];
@@ -483,8 +529,10 @@ class Flow {
     }
     // A callee that locks or unlocks acts for this path: its effect counts as this function's own.
     const acts = !!summary.acquires || results.some(([m]) => m !== b);
-    for (const [m, v] of results) {
-      const t = m !== b ? withMode(s, i, m) : acts ? withTouched(s, i) : s;
+    for (const [m, v, outs] of results) {
+      let t = m !== b ? withMode(s, i, m) : acts ? withTouched(s, i) : s;
+      // `*locked = 0` in the callee: the caller's `locked` (or `*locked`) says the lock was dropped.
+      if (outs && info) t = applyOuts(t, pre, outs, e.a, info.params, this.passOn);
       after.push(t);
       emit(t, v);
     }
@@ -570,16 +618,93 @@ class Flow {
   }
 }
 
+/** A callee's out-parameter values on one of its exits (`*locked=z;*flags_p=B#+FOLL_UNLOCKABLE`), in the caller's names. */
+function applyOuts(s: AbsState, pre: AbsState, outs: string, args: readonly string[], params: readonly string[], passOn: ReadonlySet<string>): AbsState {
+  let t = s;
+  for (const o of outs.split(';')) {
+    const eq = o.indexOf('=');
+    const k = params.indexOf(o.slice(1, eq));
+    if (k < 0 || !args[k]) continue;
+    // `locked ? locked : &local_locked` with `locked` unknown: both may be written (and `*locked` means nothing when NULL).
+    for (const a of alternatives(chosenArg(args[k], pre, passOn))) {
+      const target = /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? a.slice(1) : /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `*${a}` : undefined;
+      if (!target) continue;
+      const v = o.slice(eq + 1);
+      t = withFact(t, 'v:' + target, v === UNCHANGED ? factValue(pre, 'v:' + target) : v);
+    }
+  }
+  return t;
+}
+
+/** The expressions an argument may pass: both arms of `c ? x : y`, else itself. */
+function alternatives(arg: string): string[] {
+  const m = /^[^?:]+\?([^?:]+):([^?:]+)$/.exec(arg);
+  return m ? [m[1].trim(), m[2].trim()] : [arg];
+}
+
+/** A predicate helper's value at one call: its parameters stand for the call's arguments. */
+function evalPredicate(body: Expr, params: readonly string[], args: readonly string[], s: AbsState): ValueClass {
+  const val = (name: string): ValueClass | undefined => {
+    const m = /^(\*?)([A-Za-z_][A-Za-z0-9_]*)(->.*)?$/.exec(name);
+    const k = m ? params.indexOf(m[2]) : -1;
+    if (!m || k < 0) return undefined;
+    const a = args[k];
+    if (!a) return undefined;
+    if (!m[1] && !m[3]) return argValue(a, s);
+    const path = a.startsWith('&') ? `${a.slice(1)}${m[3] ? '.' + m[3].slice(2) : ''}` : m[1] ? `*${a}` : `${a}${m[3]}`;
+    return factValue(s, 'v:' + path) as ValueClass | undefined;
+  };
+  const ev = (e: Expr): ValueClass => {
+    switch (e.k) {
+      case 'num':
+        return numberClass(e.v);
+      case 'id': {
+        const v = val(e.name);
+        if (v) return v;
+        const c = constantBits(e.name);
+        return c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : 'u';
+      }
+      case 'not': {
+        const b = truth(ev(e.e));
+        return b === undefined ? 'u' : b ? 'z' : 'p';
+      }
+      case 'and':
+      case 'or': {
+        const a = truth(ev(e.a));
+        const b = truth(ev(e.b));
+        if (e.k === 'and') return a === false || b === false ? 'z' : a && b ? 'p' : 'u';
+        return a || b ? 'p' : a === false && b === false ? 'z' : 'u';
+      }
+      case 'bits': {
+        if (e.op === '|') return orClass(ev(e.a), ev(e.b));
+        const mb = constMask(e.b);
+        const ma = mb ? undefined : constMask(e.a);
+        return mb ? testMask(ev(e.a), mb) : ma ? testMask(ev(e.b), ma) : 'u';
+      }
+      case 'cmp':
+        return compare(e.op, e.a, ev(e.a), e.b, ev(e.b));
+      default:
+        return 'u';
+    }
+  };
+  return ev(body);
+}
+
 /** Some entry mode has more than one exit mode: what a caller passes might decide which. */
 function isUncertain(s: Summary): boolean {
   return MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
 }
 
-/** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`. */
-function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean } | undefined {
+/** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`, or protocol bits of it: `!(flags & BIT)`. */
+function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean; mask?: string[] } | undefined {
   let negated = false;
   for (let cur = e, i = 0; cur && i < 8; i++) {
     if (cur.k === 'id') return tracked.has(cur.name) ? { name: cur.name, negated } : undefined;
+    if (cur.k === 'bits' && cur.op === '&') {
+      const [v, m] = cur.a.k === 'id' && !constantBits(cur.a.name) ? [cur.a, constMask(cur.b)] : cur.b.k === 'id' ? [cur.b, constMask(cur.a)] : [undefined, undefined];
+      if (!v || v.k !== 'id' || !m || m.other || !m.on.length || !tracked.has(v.name)) return undefined;
+      return { name: v.name, negated, mask: m.on };
+    }
     if (cur.k === 'not') {
       negated = !negated;
       cur = cur.e;
@@ -590,7 +715,10 @@ function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: stri
 }
 
 /** Value of `a OP b` where one side is a constant (`ret < 0`, `vma == NULL`, `ret == 1`). */
-function compare(op: string, ea: Expr, va: ValueClass, eb: Expr, vb: ValueClass): ValueClass {
+function compare(op: string, ea: Expr, va0: ValueClass, eb: Expr, vb0: ValueClass): ValueClass {
+  // Known flag bits say only whether the value is non-zero.
+  const va: ValueClass = va0[0] === 'B' ? (bitsTruth(va0) ? 'nz' : 'u') : va0;
+  const vb: ValueClass = vb0[0] === 'B' ? (bitsTruth(vb0) ? 'nz' : 'u') : vb0;
   let v: ValueClass;
   let o = op;
   if ((op === '==' || op === '!=') && (eb.k === 'num' && eb.v !== 0 || ea.k === 'num' && ea.v !== 0)) {

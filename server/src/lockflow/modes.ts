@@ -10,7 +10,9 @@ export const CHAR_MODE: Record<string, Mode> = { n: 'none', r: 'read', w: 'write
  * positive or a valid pointer, an error (negative errno or ERR_PTR), or unknown.
  */
 /** `nz`: non-zero, sign unknown (learnt from `if (err)`). */
-export type ValueClass = 'z' | 'p' | 'e' | 'nz' | 'u' | SmallInt;
+export type ValueClass = 'z' | 'p' | 'e' | 'nz' | 'u' | SmallInt | BitsClass;
+/** Known protocol flag bits (see bits.ts): `B#+VM_FAULT_RETRY`, `B+FOLL_UNLOCKABLE,-FOLL_NOWAIT`. */
+export type BitsClass = `B${string}`;
 /** An exactly known small positive value (`return 1;` in 5.x __do_munmap means "downgraded"). */
 export type SmallInt = `n${number}`;
 
@@ -21,11 +23,20 @@ export function numberClass(v: number): ValueClass {
 }
 
 export function truth(v: ValueClass): boolean | undefined {
+  if (v[0] === 'B') return v.includes('+') ? true : undefined;
   return v === 'z' ? false : v === 'u' ? undefined : true;
 }
 
 export function describeValue(v: ValueClass): string {
   if (/^n\d+$/.test(v)) return `returns ${v.slice(1)}`;
+  if (v[0] === 'B') {
+    const exact = v[1] === '#';
+    const parts = v.slice(exact ? 2 : 1).split(',').filter(Boolean);
+    const on = parts.filter((p) => p[0] === '+').map((p) => p.slice(1));
+    const off = parts.filter((p) => p[0] === '-').map((p) => p.slice(1));
+    if (exact) return on.length ? `returns ${on.join('|')}` : 'returns no retry flag';
+    return `returns ${[...on.map((x) => 'with ' + x), ...off.map((x) => 'without ' + x)].join(', ')}`;
+  }
   return ({ z: 'returns 0/NULL/false', p: 'returns non-zero/non-NULL', e: 'returns an error', nz: 'returns non-zero', u: 'returns' } as Record<string, string>)[v];
 }
 

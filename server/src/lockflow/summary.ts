@@ -13,8 +13,11 @@ export interface Requirement {
 }
 
 export interface Summary {
-  /** For each entry mode of the function's primary lock instance: the possible (exit mode, return value) pairs. */
-  trans: Record<Mode, Array<[Mode, ValueClass]>>;
+  /**
+   * For each entry mode of the function's primary lock instance: the possible (exit mode, return value)
+   * pairs, and with out-parameters what each exit leaves in them (`*locked=z`, `*locked=@` unchanged).
+   */
+  trans: Record<Mode, Array<[Mode, ValueClass, string?]>>;
   /** Set when the function (or a callee) asserts or documents a mode it must be entered with. */
   requires?: Requirement;
   /** Set when the function takes mmap_lock with a blocking acquire, itself or through callees. */
@@ -30,8 +33,8 @@ export const IDENTITY: Summary = Object.freeze({
 
 export function sameTrans(a: Summary, b: Summary): boolean {
   return MODES.every((m) => {
-    const x = a.trans[m].map((p) => p.join('')).sort().join(',');
-    const y = b.trans[m].map((p) => p.join('')).sort().join(',');
+    const x = a.trans[m].map((p) => p.join('|')).sort().join(',');
+    const y = b.trans[m].map((p) => p.join('|')).sort().join(',');
     return x === y;
   });
 }

@@ -53,6 +53,12 @@ class FileBuilder {
         const arg = this.expr(argNode, d);
         return op === '!' ? { k: 'not', e: arg } : wrapOther([arg]);
       }
+      case 'pointer_expression': {
+        // `*locked`: the value an out-parameter points to, a name of its own; `&x` passes x on.
+        const argNode = n.childForFieldName('argument');
+        if (n.childForFieldName('operator')?.text === '*' && argNode && /^[A-Za-z_][A-Za-z0-9_]*$/.test(argNode.text)) return { k: 'id', name: '*' + argNode.text };
+        return wrapOther([this.expr(argNode, d)]);
+      }
       case 'binary_expression': {
         const op = n.childForFieldName('operator')?.text ?? '';
         const a = this.expr(n.childForFieldName('left'), d);
@@ -60,6 +66,7 @@ class FileBuilder {
         if (op === '&&') return { k: 'and', a, b };
         if (op === '||') return { k: 'or', a, b };
         if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return { k: 'cmp', op, a, b };
+        if (op === '&' || op === '|') return { k: 'bits', op, a, b };
         return wrapOther([a, b]);
       }
       case 'assignment_expression': {
@@ -175,7 +182,18 @@ class FileBuilder {
           const name = declaratorName(c.childForFieldName('declarator'));
           const value = c.childForFieldName('value');
           if (value && value.type !== 'initializer_list') subs.push({ k: 'assign', lhs: name ?? '?', op: '=', rhs: this.expr(value, d) });
-          else if (value) subs.push(...this.callsIn(value, d));
+          else if (value) {
+            subs.push(...this.callsIn(value, d));
+            // `struct vm_fault vmf = { .flags = flags }`: the fields a struct starts with, for flag-bit facts.
+            for (const pair of named(value)) {
+              if (pair.type !== 'initializer_pair' || !name) continue;
+              const des = named(pair).filter((x) => x.type === 'field_designator');
+              const v = pair.childForFieldName('value');
+              if (des.length !== 1 || !v || v.type === 'initializer_list') continue;
+              const rhs = this.expr(v, d);
+              if (rhs.k === 'id' || rhs.k === 'bits' || rhs.k === 'num') subs.push({ k: 'assign', lhs: `${name}.${des[0].text.replace(/^\./, '')}`, op: '=', rhs });
+            }
+          }
         }
         if (!subs.length) return { k: 'expr', at, e: null, text: firstLine(n.text) };
         return { k: 'expr', at, e: subs.length === 1 ? subs[0] : { k: 'other', subs }, text: firstLine(n.text) };
@@ -358,6 +376,7 @@ export function hasCall(e: Expr): boolean {
     case 'and':
     case 'or':
     case 'cmp':
+    case 'bits':
       return hasCall(e.a) || hasCall(e.b);
     case 'assign':
       return hasCall(e.rhs);

@@ -31,6 +31,7 @@ export function walkExpr(e: Expr | null | undefined, v: IrVisitor, cond = false)
     case 'and':
     case 'or':
     case 'cmp':
+    case 'bits':
       walkExpr(e.a, v, cond);
       walkExpr(e.b, v, cond);
       break;

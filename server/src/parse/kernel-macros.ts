@@ -28,3 +28,25 @@ export const BUG_ON_MACROS = new Set(['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'V
 
 /** `scoped_guard(lock, arg) { ... }`-style block macros: the lock is held for the block only. */
 export const SCOPED_GUARDS = new Set(['scoped_guard', 'scoped_cond_guard']);
+
+/**
+ * Flag bits of the lock protocols: whether a callee may drop the caller's
+ * mmap_lock is decided by these bits in an argument or a struct field
+ * (`vmf->flags & FAULT_FLAG_ALLOW_RETRY`, `gup_flags & FOLL_UNLOCKABLE`), and
+ * reported back by these bits in a return value (`ret & VM_FAULT_RETRY`).
+ * Only these are tracked (a bounded set keeps states and specialised summaries
+ * few); other names of the same families are constants known not to hold them.
+ */
+export const PROTOCOL_BITS: readonly string[] = [
+  'FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_RETRY_NOWAIT', 'FAULT_FLAG_TRIED', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_VMA_LOCK',
+  'FOLL_UNLOCKABLE', 'FOLL_NOWAIT', 'FOLL_TRIED',
+  'VM_FAULT_RETRY', 'VM_FAULT_COMPLETED',
+];
+
+/** Macros that stand for several protocol bits (include/linux/mm.h). */
+export const PROTOCOL_BIT_ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['FAULT_FLAG_DEFAULT', ['FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_INTERRUPTIBLE']],
+]);
+
+/** Name prefixes of the flag families above: any other member is a constant without protocol bits. */
+export const PROTOCOL_FAMILIES: readonly string[] = ['FAULT_FLAG_', 'FOLL_', 'VM_FAULT_'];

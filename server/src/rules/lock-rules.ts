@@ -226,6 +226,13 @@ class FnCtx {
  * __do_munmap's downgrade result). "Held only on the error path" is a leak.
  */
 function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
+  // Fault-retry style: every path that lost the lock returns a protocol bit (VM_FAULT_RETRY) the caller must test.
+  if (exits.every((s) => held(modeOf(s, 0)) || (s.ret?.[0] === 'B' && s.ret.includes('+')))) return true;
+  // GUP style: every path that lost the lock says so through an out-parameter (`*locked = 0`). (A held path may
+  // show `*locked == 0` too: the caller passed 0 while holding the lock, which the protocol rules out.)
+  const free = exits.filter((s) => !held(modeOf(s, 0)));
+  const said = free.length ? free[0].facts.filter((f) => f.startsWith('v:*') && f.endsWith('=z')) : [];
+  if (said.some((f) => free.every((s) => s.facts.includes(f)))) return true;
   const byClass = new Map<string, Set<Mode>>();
   for (const s of exits) {
     // `if (!vma) ... return vma;`: non-zero is a valid pointer (or true), but an error code for an int.

@@ -1,0 +1,149 @@
+/**
+ * What is known of the protocol flag bits in a value (kernel-macros.ts
+ * PROTOCOL_BITS), as a ValueClass `B...`:
+ *   `B#+FAULT_FLAG_ALLOW_RETRY`  exactly these protocol bits set, the others clear
+ *                                (a constant: `FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_WRITE`)
+ *   `B+FOLL_UNLOCKABLE,-FOLL_NOWAIT` one bit known set, one known clear, the rest unknown
+ * Bits outside the protocol set are never tracked; `B#` says nothing of them.
+ */
+import { PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES } from '../parse/kernel-macros';
+import type { Expr } from '../parse/ir';
+import type { ValueClass } from './modes';
+
+const UNIVERSE = new Set(PROTOCOL_BITS);
+
+export interface Bits {
+  exact: boolean;
+  on: Set<string>;
+  /** Known clear (only meaningful when not exact). */
+  off: Set<string>;
+}
+
+const UNKNOWN = (): Bits => ({ exact: false, on: new Set(), off: new Set() });
+
+export function isBitsClass(v: ValueClass | string | undefined): boolean {
+  return typeof v === 'string' && v.startsWith('B');
+}
+
+/** The bits a value class says something about: 0 has none set; `B...` as written; others nothing. */
+export function bitsOf(v: ValueClass | undefined): Bits {
+  if (v === 'z') return { exact: true, on: new Set(), off: new Set() };
+  if (!v || !isBitsClass(v)) return UNKNOWN();
+  const exact = v[1] === '#';
+  const body = v.slice(exact ? 2 : 1);
+  const out: Bits = { exact, on: new Set(), off: new Set() };
+  for (const part of body ? body.split(',') : []) (part[0] === '+' ? out.on : out.off).add(part.slice(1));
+  return out;
+}
+
+export function bitsClass(b: Bits): ValueClass {
+  const on = [...b.on].sort();
+  if (b.exact) return `B#${on.map((x) => '+' + x).join(',')}` as ValueClass;
+  const parts = [...on.map((x) => '+' + x), ...[...b.off].filter((x) => !b.on.has(x)).sort().map((x) => '-' + x)].sort((x, y) => x.slice(1).localeCompare(y.slice(1)));
+  return parts.length ? (`B${parts.join(',')}` as ValueClass) : 'u';
+}
+
+/** Whether bit is set (true), clear (false) or unknown. */
+export function bitKnown(b: Bits, bit: string): boolean | undefined {
+  if (b.on.has(bit)) return true;
+  if (b.exact || b.off.has(bit)) return false;
+  return undefined;
+}
+
+/** Truth of a `B...` value: non-zero when some bit is known set; otherwise unknown. */
+export function bitsTruth(v: ValueClass): boolean | undefined {
+  return v.includes('+') ? true : undefined;
+}
+
+export function orBits(a: Bits, b: Bits): Bits {
+  const clearIn = (x: Bits) => (x.exact ? new Set([...UNIVERSE].filter((u) => !x.on.has(u))) : x.off);
+  const ca = clearIn(a);
+  const cb = clearIn(b);
+  return { exact: a.exact && b.exact, on: new Set([...a.on, ...b.on]), off: new Set([...ca].filter((x) => cb.has(x))) };
+}
+
+/** `x |= y`, `x | y` on value classes. */
+export function orClass(a: ValueClass, b: ValueClass): ValueClass {
+  if (a === 'z' && b === 'z') return 'z';
+  return bitsClass(orBits(bitsOf(a), bitsOf(b)));
+}
+
+/** A value with one bit learnt (a branch on `x & BIT`). */
+export function learnBits(v: ValueClass | undefined, bits: readonly string[], set: boolean): ValueClass {
+  const b = bitsOf(v);
+  if (b.exact) return bitsClass(b);
+  for (const bit of bits) (set ? b.on : b.off).add(bit);
+  return bitsClass(b);
+}
+
+/** The constant a protocol-family name stands for: a bit, an alias, or a family member without protocol bits. */
+export function constantBits(name: string): { on: string[]; other: boolean } | undefined {
+  if (UNIVERSE.has(name)) return { on: [name], other: false };
+  const alias = PROTOCOL_BIT_ALIASES.get(name);
+  if (alias) return { on: alias.filter((x) => UNIVERSE.has(x)), other: alias.some((x) => !UNIVERSE.has(x)) };
+  if (/^[A-Z][A-Z0-9_]*$/.test(name) && PROTOCOL_FAMILIES.some((p) => name.startsWith(p))) return { on: [], other: true };
+  return undefined;
+}
+
+/** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
+export function constMask(e: Expr): { on: string[]; other: boolean } | undefined {
+  if (e.k === 'id') return constantBits(e.name);
+  if (e.k === 'num') return e.v === 0 ? { on: [], other: false } : { on: [], other: true };
+  if (e.k === 'bits' && e.op === '|') {
+    const a = constMask(e.a);
+    const b = constMask(e.b);
+    return a && b ? { on: [...a.on, ...b.on], other: a.other || b.other } : undefined;
+  }
+  return undefined;
+}
+
+/** `x & MASK`: non-zero when a mask bit is known set in x; zero when all are known clear and the mask has no other bits. */
+export function testMask(v: ValueClass, mask: { on: string[]; other: boolean }): ValueClass {
+  const b = bitsOf(v);
+  if (v === 'z') return 'z';
+  if (mask.on.some((x) => bitKnown(b, x) === true)) return 'p';
+  if (!mask.other && mask.on.every((x) => bitKnown(b, x) === false)) return 'z';
+  return 'u';
+}
+
+/** Splits `A | B | c` at top-level bars (no bars inside parentheses or ternaries). */
+function splitOr(text: string): string[] | undefined {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    if (depth === 0 && ch === '|' && text[i + 1] !== '|' && text[i - 1] !== '|') {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    if (depth === 0 && (ch === '?' || ch === '&' || (ch === '|' && (text[i + 1] === '|' || text[i - 1] === '|')))) return undefined;
+    cur += ch;
+  }
+  out.push(cur.trim());
+  return out;
+}
+
+/**
+ * The protocol bits of an argument written as text (`FOLL_WRITE | FOLL_TOUCH`,
+ * `flags | FOLL_TRIED`, `gup_flags`), given what each name holds.
+ */
+export function textBits(text: string, valueOf: (name: string) => ValueClass | undefined): ValueClass | undefined {
+  let t = text.trim();
+  while (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
+  const terms = splitOr(t);
+  if (!terms || terms.length < 2) {
+    const c = constantBits(t);
+    if (c) return bitsClass({ exact: true, on: new Set(c.on), off: new Set() });
+    return undefined;
+  }
+  let acc: ValueClass | undefined;
+  for (const term of terms) {
+    const v = textBits(term, valueOf) ?? (/^0$/.test(term) ? 'z' : valueOf(term)) ?? 'u';
+    acc = acc === undefined ? v : orClass(acc, v);
+  }
+  return acc === 'u' ? undefined : acc;
+}
