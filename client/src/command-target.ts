@@ -51,7 +51,8 @@ export function resolveTarget(arg: unknown): FunctionTarget | string {
   if (a.uri && a.line !== undefined) {
     return { textDocument: { uri: a.uri }, position: { line: a.line, character: a.character ?? 0 }, entry: a.entry, label: `line ${a.line + 1}` };
   }
-  const editor = vscode.window.activeTextEditor;
+  // With a webview focused (the status bar clicked from the simulation panel) there is no active editor.
+  const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'c');
   if (!editor || editor.document.languageId !== 'c') {
     return 'open a C file and put the cursor inside a function (or select a function name)';
   }
