@@ -19,7 +19,7 @@ import * as path from 'path';
 import { ARTIFACTS, CodeServer, E2eInstall, REPO, findInstall, launchBrowser, makeLog, newWorkbenchPage, runExtensionTests } from './e2e/code-server';
 import { HOVER_LINE_WRITE, HOVER_SAYS_WRITE, findAllInFunction, findFunction, findInFunction } from './e2e/kernel-text';
 import { Browser, Page } from './e2e/playwright';
-import { findInFrames, goToLine, hoverUntil, problemRows, quickOpen, renderedHints, runCommand, screenshot, viewLines, waitForWorkbench, wordBox } from './e2e/workbench';
+import { findInFrames, goToLine, hoverUntil, problemRows, quickOpen, renderedHints, runCommand, screenshot, viewLines, waitForIndexed, waitForWorkbench, wordBox } from './e2e/workbench';
 import { FIXTURE_TREE, kernelTree } from './helpers/trees';
 
 const EXTENSION_ID = 'kernel-lock-lens.kernel-lock-lens';
@@ -61,8 +61,13 @@ async function ensureVsix(): Promise<string> {
   return VSIX;
 }
 
-/** The parse cache the CLI and the other tests use, so the server in code-server does not parse the tree cold. */
-function userCacheRoot(): string {
+/**
+ * The server's parse cache: the one the CLI and the other tests use (code-server runs with its own XDG dirs,
+ * so the default would be a new, cold one each run). KLL_E2E_CACHE_DIR picks another, e.g. an empty one to
+ * time a first start.
+ */
+function parseCacheDir(): string {
+  if (process.env.KLL_E2E_CACHE_DIR) return path.resolve(process.env.KLL_E2E_CACHE_DIR);
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'kernel-lock-lens');
 }
 
@@ -84,7 +89,7 @@ describe('end to end in VS Code (code-server 4.139.1)', { timeout: 15 * 60_000 }
       cs = await CodeServer.start(install, {
         name: 'e2e',
         vsix: [vsix],
-        settings: { 'kernelLockLens.cacheDir': userCacheRoot() },
+        settings: { 'kernelLockLens.cacheDir': parseCacheDir() },
         env: { KLL_SUITE_RESULT: suiteResult },
         log,
       });
@@ -122,7 +127,7 @@ describe('end to end in VS Code (code-server 4.139.1)', { timeout: 15 * 60_000 }
     assert.equal(res.exitCode, 0, `the in-VS-Code suite failed (exit ${res.exitCode}):\n${detail}`);
   });
 
-  test('in mm/mmap.c a person sees the mode on hover, inlay hints, and the simulation', { timeout: 6 * 60_000 }, async (t) => {
+  test('in mm/mmap.c a person sees the mode on hover, inlay hints, and the simulation', { timeout: 8 * 60_000 }, async (t) => {
     assert.ok(cs && browser);
     const page = await newWorkbenchPage(browser, log);
     const text = fs.readFileSync(path.join(kernel, 'mm', 'mmap.c'), 'utf8');
@@ -136,11 +141,15 @@ describe('end to end in VS Code (code-server 4.139.1)', { timeout: 15 * 60_000 }
       await quickOpen(page, 'mm/mmap.c', log);
       await goToLine(page, call.line + 1);
       await screenshot(page, '02-mmap.c-exit_mmap', log);
+      // The status bar counts files while the server indexes the tree; then it shows the mode at the cursor.
+      const t0 = Date.now();
+      const status = await waitForIndexed(page, 4 * 60_000, log);
+      log(`indexed linux-6.12 in the UI after ${((Date.now() - t0) / 1000).toFixed(1)} s more; status bar: ${JSON.stringify(status)}`);
+      await screenshot(page, '02b-indexed-status-bar', log);
 
       await t.test('hovers on the free_pgtables( call say write', async () => {
         const box = await wordBox(page, callLine, 'free_pgtables');
         assert.ok(box, `free_pgtables is not on screen after Ctrl+G ${call.line + 1}; lines: ${JSON.stringify((await viewLines(page)).slice(0, 60))}`);
-        // The first tries may come before the server has indexed the tree.
         const onName = await hoverUntil(page, box, HOVER_SAYS_WRITE, 90_000, log);
         log(`hover on free_pgtables: ${JSON.stringify(onName.slice(0, 300))}`);
         await screenshot(page, '03-hover-free_pgtables', log);

@@ -136,6 +136,13 @@ const live = new Set<CodeServer>();
 process.on('exit', () => {
   for (const cs of live) cs.killNow();
 });
+// A signal (the test runner's timeout, Ctrl+C, CI cancelling) ends the process without 'exit' handlers running.
+for (const [sig, n] of [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]] as const) {
+  process.once(sig, () => {
+    for (const cs of live) cs.killNow();
+    process.exit(128 + n);
+  });
+}
 
 export class CodeServer {
   readonly id = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

@@ -161,6 +161,29 @@ export async function hoverUntil(page: Page, box: BoundingBox, want: RegExp, tim
   }
 }
 
+/**
+ * Waits until the extension's status bar item (the one that says mmap_lock) stops spinning: the server has
+ * indexed the tree. Fails at once if it shows an error or a stopped server. Returns the item's last text.
+ */
+export async function waitForIndexed(page: Page, timeoutMs: number, log: Log): Promise<string> {
+  const item = page.locator('.statusbar-item', { hasText: 'mmap_lock' }).first();
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (let i = 0; ; i++) {
+    const present = await item.count().then((n) => n > 0).catch(() => false);
+    if (present) {
+      last = plain(await item.innerText({ timeout: 2_000 }).catch(() => '')).trim();
+      const spinning = (await item.locator('.codicon-modifier-spin, [class*="~spin"]').count().catch(() => 0)) > 0;
+      const broken = (await item.locator('.codicon-error, .codicon-circle-slash').count().catch(() => 0)) > 0;
+      if (broken) throw new Error(`the status bar says the server failed: ${JSON.stringify(last)} (${await item.locator('a').first().getAttribute('aria-label').catch(() => '')})`);
+      if (!spinning && last) return last;
+    }
+    if (Date.now() > deadline) throw new Error(`the server was still indexing after ${timeoutMs / 1000} s; status bar: ${JSON.stringify(last)}`);
+    if (i % 10 === 9) log(`still indexing: ${JSON.stringify(last)}`);
+    await sleep(1_000);
+  }
+}
+
 /** F1, type the command's title, pick it. */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');

@@ -32,7 +32,7 @@ function test(name: string, timeoutMs: number, fn: () => Promise<void>): void {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Calls `probe` until it returns a value (not undefined) or the deadline passes; then throws the last reason. */
+/** Calls `probe` until it returns a value (not undefined) or the deadline passes; then throws the last reason. An error with `fatal` set ends it at once. */
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = 'never answered';
@@ -41,6 +41,7 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
       const v = await probe();
       if (v !== undefined) return v;
     } catch (e) {
+      if ((e as { fatal?: boolean }).fatal) throw e;
       last = e instanceof Error ? e.message : String(e);
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${Math.round(timeoutMs / 1000)} s (last: ${last})`);
@@ -88,6 +89,19 @@ test('the extension is installed and activates', 60_000, async () => {
   assert.ok(ext.isActive, 'extension did not activate');
   const commands = await vscode.commands.getCommands(true);
   assert.ok(commands.includes(SIMULATE_COMMAND), `command ${SIMULATE_COMMAND} is not registered`);
+});
+
+test('the language server indexes the workspace and says it is ready', 300_000, async () => {
+  const api = vscode.extensions.getExtension(EXTENSION_ID)?.exports as { serverStatus?: () => { state: string; message: string } | undefined } | undefined;
+  assert.ok(api?.serverStatus, 'the extension exports no serverStatus() (KernelLockLensApi)');
+  const t0 = Date.now();
+  const status = await eventually('the server to report ready', 290_000, async () => {
+    const s = api.serverStatus!();
+    if (s?.state === 'error') throw Object.assign(new Error(`the server reports an error: ${s.message}`), { fatal: true });
+    if (s?.state === 'ready') return s;
+    throw new Error(`status ${JSON.stringify(s)}`);
+  });
+  console.log(`server ready after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${status.message}`);
 });
 
 test('hovers on the free_pgtables( call in exit_mmap say mmap_lock is held for write', 120_000, async () => {
