@@ -104,11 +104,8 @@ export class LockEngine {
   updateFileIR(ir: FileIR): { changed: number; reanalysed: number; entriesRecomputed: boolean } {
     const rel = ir.file;
     this.generation++;
-    if (!this.files.has(rel)) {
-      this.addFileIR(ir);
-      this.analyse();
-      return { changed: ir.functions.length, reanalysed: this.program.stats.analysed, entriesRecomputed: true };
-    }
+    // A new file goes through the same incremental path: its functions are all "changed", and
+    // callers elsewhere that now resolve to them are re-analysed when their summaries appear.
     const result = this.program.update(ir);
     this.files.set(rel, ir);
     return result;

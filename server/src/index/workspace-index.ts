@@ -100,7 +100,11 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
       opts.onProgress?.('scanning', done, found.length);
     }
   };
-  for (const f of found) step(f);
+  // Let the event loop run between slices: a language server answers requests for open files meanwhile.
+  for (let i = 0; i < found.length; i++) {
+    step(found[i]);
+    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  }
   // Explicit files outside the discovered set (outside the tree's C files) are still analysed.
   for (const rel of include) {
     if (!selected.some((s) => s.f.rel === rel)) {
