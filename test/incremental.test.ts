@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
 import { LockEngine } from '../server/src/engine/engine';
-import { FIXTURE_TREE } from './helpers/trees';
+import { FIXTURE_TREE, kernelTree } from './helpers/trees';
 
 function copyTree(src: string, dst: string): void {
   fs.cpSync(src, dst, { recursive: true });
@@ -78,4 +78,26 @@ describe('incremental re-analysis', () => {
     const d = engine.check(['mm/rules.c']).find((x) => x.function === 'double_lock')!;
     assert.ok(text.split('\n')[d.at[0] - 1].includes('mmap_write_lock'), 'diagnostic points at the moved line');
   });
+});
+
+describe('checking some files gives what the whole check gives for them', () => {
+  const key = (d: { file: string; at: number[]; code: string; message: string; related: unknown[] }) => `${d.file}:${d.at.join(',')} ${d.code} ${d.message} ${JSON.stringify(d.related)}`;
+  for (const [name, root, under] of [
+    ['fixtures', () => FIXTURE_TREE, ''],
+    ['Debian 6.12 mm/', () => kernelTree('6.12'), 'mm/'],
+  ] as const) {
+    it(name, async () => {
+      const e = await LockEngine.open({ root: root() });
+      const all = e.check().map(key).sort();
+      const files = [...e.files.keys()].filter((f) => f.startsWith(under));
+      assert.ok(files.length > 5);
+      let compared = 0;
+      for (const f of files) {
+        const one = e.check([f]).map(key).sort();
+        assert.deepStrictEqual(one, all.filter((k) => k.startsWith(f + ':')), `check([${f}]) differs from the whole check`);
+        compared += one.length;
+      }
+      assert.ok(compared > 0, 'no diagnostics compared');
+    });
+  }
 });

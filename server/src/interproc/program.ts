@@ -330,6 +330,11 @@ export class Program {
   private callersOf = new Map<string, Set<FnRef>>();
   private rank = new Map<string, number>();
 
+  /** Functions whose bodies call `name` (any definition of it). */
+  callersOfName(name: string): ReadonlySet<FnRef> {
+    return this.callersOf.get(name) ?? new Set();
+  }
+
   private indexCallers(r: FnRef, add: boolean): void {
     for (const name of r.calls) {
       let set = this.callersOf.get(name);

@@ -252,12 +252,32 @@ function isLockContract(exits: AbsState[], returns: string | undefined): boolean
 function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void {
   type Site = { caller: FnRef; at: Span; modes: Set<Mode> };
   const byCallee = new Map<string, Site[]>();
-  for (const caller of p.table.all()) {
+  // Checking a few files (an editor's edit): only callees called from them can get LL007 there,
+  // and their call sites come from the callers index instead of a walk over the whole program.
+  let callers: Iterable<FnRef> = p.table.all();
+  let targets: Set<string> | undefined;
+  if (opts.files) {
+    targets = new Set();
+    const set = new Set<FnRef>();
+    for (const f of opts.files) {
+      for (const r of p.table.byFile.get(f) ?? []) {
+        for (const s of r.sites) {
+          const t = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.f) ? p.table.resolve(s.f, r.file) : undefined;
+          if (!t || targets.has(t.id)) continue;
+          targets.add(t.id);
+          for (const c of p.callersOfName(t.fn.name)) set.add(c);
+        }
+      }
+    }
+    // In program order, so messages list call sites as a whole-tree check does.
+    callers = [...p.table.all()].filter((c) => set.has(c));
+  }
+  for (const caller of callers) {
     if (p.table.notBuiltReason(caller)) continue;
     const entry = p.entryModes(caller);
     for (const s of p.sites.get(caller.id) ?? []) {
       const target = /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.site.f) ? p.table.resolve(s.site.f, caller.file) : undefined;
-      if (!target || target === caller) continue;
+      if (!target || target === caller || (targets && !targets.has(target.id))) continue;
       const modes = new Set<Mode>();
       for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
       const list = byCallee.get(target.id) ?? [];
