@@ -135,6 +135,14 @@ describe('language server on the fixture tree', () => {
     c.writeRaw('{"jsonrpc": "2.0", "id": 4242, "method": ');
     c.notify('textDocument/didChange', { textDocument: { uri: 'file:///never/opened.c', version: 3 }, contentChanges: [{ text: 'x' }] });
     c.notify('textDocument/didOpen', { textDocument: { uri: 'file:///tmp/kll-binary.c', languageId: 'c', version: 1, text: '\u0000\u0001\u0002 int f(void) { \u0000 mmap_read_lock(' } });
+    // A 5 MB header opened as a document (never written to disk): answered, with a partial result at worst.
+    const big = Array.from({ length: 90_000 }, (_, i) => `static inline int big_helper_${i}(struct mm_struct *mm) { return mm ? ${i} : 0; }`).join('\n') + '\nvoid big_locker(struct mm_struct *mm)\n{\n\tmmap_write_lock(mm);\n\tbig_helper_1(mm);\n\tmmap_write_unlock(mm);\n}\n';
+    assert.ok(big.length > 5_000_000);
+    const bigUri = uriOf(path.join(FIXTURE_TREE, 'include', 'linux', 'huge_generated.h'));
+    c.notify('textDocument/didOpen', { textDocument: { uri: bigUri, languageId: 'c', version: 1, text: big } });
+    const bigHover = await c.request('textDocument/hover', { textDocument: { uri: bigUri }, position: positionIn(big, 'big_locker', 'big_helper_1(') }, 120_000);
+    assert.match(hoverText(bigHover), /mmap_lock: write/);
+    assert.ok(!fs.existsSync(path.join(FIXTURE_TREE, 'include', 'linux', 'huge_generated.h')));
     const stillThere = await c.request('textDocument/hover', { textDocument: { uri }, position: positionIn(text, 'good_close', 'kfree') });
     assert.match(hoverText(stillThere), /write/);
     assert.equal(c.proc.exitCode, null, 'server exited');
