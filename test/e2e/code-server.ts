@@ -132,6 +132,18 @@ export const DEFAULT_SETTINGS: Record<string, unknown> = {
   'git.enabled': false,
 };
 
+/**
+ * $1: the pid to outlive; $2: the run's folder, removed if that pid is gone; the rest: the command. Ends its
+ * own process group when the command or that pid is gone.
+ */
+const WATCHDOG = `parent=$1; tmp=$2; shift 2
+"$@" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null' TERM INT HUP
+while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 1 & wait $!; done
+if ! kill -0 "$parent" 2>/dev/null && [ -z "$KLL_E2E_KEEP" ]; then setsid bash -c 'sleep 2; rm -rf "$0"' "$tmp" </dev/null >/dev/null 2>&1 & sleep 0.5; fi
+kill -KILL -$$ 2>/dev/null`;
+
 const live = new Set<CodeServer>();
 process.on('exit', () => {
   for (const cs of live) cs.killNow();
@@ -233,7 +245,13 @@ export class CodeServer {
       // extensionTestsPath payloads are ignored without it; harmless for the UI tests.
       '--vscode-option', 'enable-smoke-test-driver',
     ];
-    this.proc = spawn(this.install.node, args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // A watchdog shell leads the process group: it ends the whole group when code-server exits or when this
+    // test process is gone, however it went (even SIGKILL, where no handler of ours runs).
+    this.proc = spawn('bash', ['-c', WATCHDOG, 'kll-e2e-watchdog', String(process.pid), this.tmp, this.install.node, ...args], {
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const append = (d: Buffer) => {
       this.output += d.toString();
       if (process.env.KLL_E2E_VERBOSE) process.stdout.write(`[code-server ${this.options.name}] ${d}`);
@@ -252,7 +270,7 @@ export class CodeServer {
       const cfg = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
       if (typeof cfg.remoteAuthority === 'string') this.remoteAuthority = cfg.remoteAuthority;
     }
-    this.log(`code-server listening on ${this.baseUrl} (pid ${this.proc.pid}, remoteAuthority ${this.remoteAuthority})`);
+    this.log(`code-server listening on ${this.baseUrl} (process group ${this.proc.pid}, remoteAuthority ${this.remoteAuthority})`);
   }
 
   get baseUrl(): string {
@@ -300,6 +318,7 @@ export class CodeServer {
         /* already gone */
       }
     }
+    if (!process.env.KLL_E2E_KEEP) fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 
   /** Ends everything this run started and removes its folder (set KLL_E2E_KEEP=1 to keep it). Never throws. */
