@@ -45,8 +45,14 @@ function newestInput(): number {
   return Math.max(...files.filter((f) => fs.existsSync(f)).map((f) => fs.statSync(f).mtimeMs));
 }
 
-/** kernel-lock-lens.vsix, rebuilt with `npm run package` when missing or older than dist/. */
+/** kernel-lock-lens.vsix, rebuilt with `npm run package` when missing or older than dist/; or $KLL_E2E_VSIX as is. */
 async function ensureVsix(): Promise<string> {
+  if (process.env.KLL_E2E_VSIX) {
+    const given = path.resolve(process.env.KLL_E2E_VSIX);
+    if (!fs.existsSync(given)) throw new Error(`KLL_E2E_VSIX=${given} does not exist`);
+    log(`testing ${given} (KLL_E2E_VSIX), not packaging`);
+    return given;
+  }
   for (const f of ['dist/server.js', 'dist/client.js']) {
     if (!fs.existsSync(path.join(REPO, f))) throw new Error(`${f} is missing: the language server / VS Code client is not built (node scripts/build.js bundles server/src/lsp/server.ts and client/src/extension.ts)`);
   }
