@@ -68,6 +68,17 @@ export function orClass(a: ValueClass, b: ValueClass): ValueClass {
   return bitsClass(orBits(bitsOf(a), bitsOf(b)));
 }
 
+/** `x &= ~MASK`: the mask's protocol bits become clear. */
+export function clearBits(v: ValueClass, bits: readonly string[]): ValueClass {
+  if (v === 'z') return 'z';
+  const b = bitsOf(v);
+  for (const x of bits) {
+    b.on.delete(x);
+    if (!b.exact) b.off.add(x);
+  }
+  return b.exact || b.on.size || b.off.size ? bitsClass(b) : 'u';
+}
+
 /** A value with one bit learnt (a branch on `x & BIT`). */
 export function learnBits(v: ValueClass | undefined, bits: readonly string[], set: boolean): ValueClass {
   const b = bitsOf(v);

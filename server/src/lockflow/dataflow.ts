@@ -19,7 +19,7 @@ import {
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, type FieldWrite, looksLikeObject } from './argument-facts';
-import { bitsTruth, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
+import { bitsTruth, clearBits, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -145,7 +145,7 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
         const p = primitiveFor(e.f, e.a, env.extraPrimitives);
         if (p && e.a.length) lockArgs.push(e.a[p.arg ?? 0] ?? '');
         // `&local_locked` handed to a callee that reports through it: its value is worth knowing.
-        for (const a of e.a) if (/^&[A-Za-z_][A-Za-z0-9_]*$/.test(a)) tracked.add(a.slice(1));
+        for (const a of e.a.flatMap(alternatives)) if (/^&[A-Za-z_][A-Za-z0-9_]*$/.test(a)) tracked.add(a.slice(1));
       } else if (e.k === 'guard' && guardMode(e.kind)) lockArgs.push(e.arg);
       else if (e.k === 'id' && cond) tracked.add(e.name);
     },
@@ -261,12 +261,13 @@ class Flow {
     this.recording = false;
   }
 
-  /** Too many states at one point: forget the path facts there. */
+  /** Too many states at one point: forget the path facts there (not what the caller passed in, while it still holds). */
   private widen(id: number): void {
     const have = this.states[id];
     const merged = new Map<string, AbsState>();
+    const keep = new Set(this.entryFacts);
     for (const s of have.values()) {
-      const w = withoutFacts(s, (f) => !f.startsWith('x:'));
+      const w = withoutFacts(s, (f) => !f.startsWith('x:') && !keep.has(f));
       merged.set(w.key, w);
     }
     this.states[id] = merged;
@@ -383,7 +384,7 @@ class Flow {
                 const holds = tested.negated !== taken;
                 if (!tested.mask) y = withFact(y, 'v:' + tested.name, holds ? 'nz' : 'z');
                 // `if (flags & FOLL_UNLOCKABLE)`: the bit is set on one side, clear on the other.
-                else if (!holds || tested.mask.length === 1) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
+                else if (!holds || (tested.mask.length === 1 && !tested.partial)) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
               }
               return y;
             };
@@ -417,6 +418,7 @@ class Flow {
           emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
         });
       case 'bits': {
+        if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
         if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
         const mb = constMask(e.b);
         const ma = mb ? undefined : constMask(e.a);
@@ -443,7 +445,10 @@ class Flow {
       case 'assign':
         return this.eval(e.rhs, s, (t, v) => {
           // `fault_flags |= FAULT_FLAG_ALLOW_RETRY`, `ret |= folio_lock_or_retry(...)`: protocol bits accumulate.
-          const nv = e.op === '=' ? v : e.op === '|=' ? orClass((factValue(t, 'v:' + e.lhs) as ValueClass | undefined) ?? 'u', v) : 'u';
+          const old = () => (factValue(t, 'v:' + e.lhs) as ValueClass | undefined) ?? 'u';
+          // `*flags &= ~FAULT_FLAG_UNSHARE`: the masked bits become clear, the others stay as they were.
+          const cleared = e.op === '&=' && e.rhs.k === 'bits' && e.rhs.op === '~' ? constMask(e.rhs.a) : undefined;
+          const nv = e.op === '=' ? v : e.op === '|=' ? orClass(old(), v) : cleared ? clearBits(old(), cleared.on) : 'u';
           emit(this.assign(t, e.lhs, nv), nv);
         });
       case 'guard': {
@@ -676,6 +681,7 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
         return a || b ? 'p' : a === false && b === false ? 'z' : 'u';
       }
       case 'bits': {
+        if (e.op === '~') return 'u';
         if (e.op === '|') return orClass(ev(e.a), ev(e.b));
         const mb = constMask(e.b);
         const ma = mb ? undefined : constMask(e.a);
@@ -696,19 +702,22 @@ function isUncertain(s: Summary): boolean {
 }
 
 /** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`, or protocol bits of it: `!(flags & BIT)`. */
-function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean; mask?: string[] } | undefined {
+const TRUTH_WRAPPERS = new Set(['unlikely', 'likely', 'WARN_ON', 'WARN_ON_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE']);
+
+function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean; mask?: string[]; partial?: boolean } | undefined {
   let negated = false;
   for (let cur = e, i = 0; cur && i < 8; i++) {
     if (cur.k === 'id') return tracked.has(cur.name) ? { name: cur.name, negated } : undefined;
     if (cur.k === 'bits' && cur.op === '&') {
       const [v, m] = cur.a.k === 'id' && !constantBits(cur.a.name) ? [cur.a, constMask(cur.b)] : cur.b.k === 'id' ? [cur.b, constMask(cur.a)] : [undefined, undefined];
-      if (!v || v.k !== 'id' || !m || m.other || !m.on.length || !tracked.has(v.name)) return undefined;
-      return { name: v.name, negated, mask: m.on };
+      // A mask with other bits still tells, when the test fails, that its protocol bits are clear.
+      if (!v || v.k !== 'id' || !m || !m.on.length || !tracked.has(v.name)) return undefined;
+      return { name: v.name, negated, mask: m.on, partial: m.other };
     }
     if (cur.k === 'not') {
       negated = !negated;
       cur = cur.e;
-    } else if (cur.k === 'call' && (cur.f === 'unlikely' || cur.f === 'likely') && cur.sub?.length) cur = cur.sub[0];
+    } else if (cur.k === 'call' && TRUTH_WRAPPERS.has(cur.f) && cur.sub?.length) cur = cur.sub[0];
     else return undefined;
   }
   return undefined;

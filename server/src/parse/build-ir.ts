@@ -51,6 +51,7 @@ class FileBuilder {
         // -EINTR, -1: a negative errno is its own value class for return-value summaries
         if (op === '-' && argNode && (argNode.type === 'number_literal' || /^E[A-Z0-9]+$/.test(argNode.text))) return { k: 'num', v: -1 };
         const arg = this.expr(argNode, d);
+        if (op === '~') return { k: 'bits', op: '~', a: arg, b: { k: 'num', v: 0 } };
         return op === '!' ? { k: 'not', e: arg } : wrapOther([arg]);
       }
       case 'pointer_expression': {

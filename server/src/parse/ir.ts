@@ -16,8 +16,8 @@ export type Expr =
   | { k: 'not'; e: Expr }
   | { k: 'and' | 'or'; a: Expr; b: Expr }
   | { k: 'cmp'; op: string; a: Expr; b: Expr }
-  /** `flags & FAULT_FLAG_ALLOW_RETRY`, `FOLL_WRITE | FOLL_TOUCH`: bit operations, for flag-bit protocols. */
-  | { k: 'bits'; op: '&' | '|'; a: Expr; b: Expr }
+  /** `flags & FAULT_FLAG_ALLOW_RETRY`, `FOLL_WRITE | FOLL_TOUCH`, `~FAULT_FLAG_TRIED` (b unused): bit operations, for flag-bit protocols. */
+  | { k: 'bits'; op: '&' | '|' | '~'; a: Expr; b: Expr }
   | { k: 'assign'; lhs: string; op: string; rhs: Expr }
   /** A variable, a field path (`vmf->flags`, `vmf.flags`), a dereferenced pointer (`*locked`) or a macro name. */
   | { k: 'id'; name: string }

@@ -46,6 +46,8 @@ export const PROTOCOL_BITS: readonly string[] = [
 /** Macros that stand for several protocol bits (include/linux/mm.h). */
 export const PROTOCOL_BIT_ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
   ['FAULT_FLAG_DEFAULT', ['FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_INTERRUPTIBLE']],
+  // mm/internal.h: flags GUP callers may not pass (is_valid_gup_args() refuses them).
+  ['INTERNAL_GUP_FLAGS', ['FOLL_TOUCH', 'FOLL_TRIED', 'FOLL_REMOTE', 'FOLL_PIN', 'FOLL_FAST_ONLY', 'FOLL_UNLOCKABLE', 'FOLL_MADV_POPULATE']],
 ]);
 
 /** Name prefixes of the flag families above: any other member is a constant without protocol bits. */
