@@ -50,6 +50,9 @@ function isUncertain(s: Summary | undefined): boolean {
   return !!s && MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
 }
 
+/** An argument that carries protocol flag bits, an out-parameter's address, or a choice between them. */
+const PROTOCOL_ARG = /\b(FAULT_FLAG_|FOLL_|VM_FAULT_)[A-Z_]+|^&[A-Za-z_]\w*$|\?.*:\s*&/;
+
 const KNOWN_ARG = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
 
 /** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
@@ -57,6 +60,9 @@ const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: n
 
 /** Re-analyses of one function before its summary is frozen (recursion and long chains). */
 const MAX_REANALYSES = 8;
+
+/** Specialised summaries of one function, at most (each is a re-analysis of its body). */
+const MAX_SPECIALISED = 64;
 
 export class Program {
   readonly table: FunctionTable;
@@ -78,6 +84,7 @@ export class Program {
   /** Summaries specialised to entry facts (`do_vmi_munmap` with `unlock` false), by `id|facts`. */
   private readonly specialised = new Map<string, Summary>();
   private readonly specialising = new Set<string>();
+  private readonly specialisedCount = new Map<string, number>();
   /** Off while plain summaries converge; specialising against moving summaries would redo the work many times. */
   private specialiseOn = false;
   private readonly controlNames = new Map<string, Set<string>>();
@@ -169,6 +176,10 @@ export class Program {
     if (known) return known;
     // Nested specialisations follow a call chain down (a GUP caller's flags reach the fault handlers 12 calls deep).
     if (this.specialising.has(key) || this.specialising.size > 40) return undefined;
+    // Bounded per function: past that, callers get the plain summary (keeps a whole-tree check within its time).
+    const n = this.specialisedCount.get(r.id) ?? 0;
+    if (n >= MAX_SPECIALISED) return undefined;
+    this.specialisedCount.set(r.id, n + 1);
     this.specialising.add(key);
     try {
       this.stats.specialised++;
@@ -240,6 +251,20 @@ export class Program {
     return m;
   }
 
+  /** Locals assigned flag constants (`unsigned int fault_flags = 0; ... fault_flags |= FAULT_FLAG_WRITE;`). */
+  private protocolLocals(r: FnRef): Set<string> {
+    const out = new Set<string>();
+    walkStmt(r.fn.body, {
+      enter: (e) => {
+        if (e.k !== 'assign') return;
+        let hit = false;
+        walkExpr(e.rhs, { enter: (x) => { if (x.k === 'id' && constantBits(x.name)) hit = true; } });
+        if (hit) out.add(e.lhs);
+      },
+    });
+    return out;
+  }
+
   /** Names a function's branches test (`unlock`, `vms->unlock`) or that it passes on to calls. */
   private controlNamesOf(r: FnRef): Set<string> {
     let names = this.controlNames.get(r.id);
@@ -304,6 +329,7 @@ export class Program {
   analyse(): void {
     this.summaries.clear();
     this.specialised.clear();
+    this.specialisedCount.clear();
     this.fieldWrites.clear();
     this.constants.clear();
     this.predicates.clear();
@@ -549,7 +575,10 @@ export class Program {
       const controls = this.controlNamesOf(c);
       if (s.a.some((a, k) => (KNOWN_ARG.test(a) || (r.fn.params.includes(a) && !looksLikeObject(a))) && controls.has(c.fn.params[k] ?? ''))) return true;
       // Protocol flag bits in an argument, or in a local passed on (`fault_flags |= FAULT_FLAG_ALLOW_RETRY`), or a local's address.
-      if (this.mentionsProtocolBits(r) && s.a.some((a, k) => controls.has(c.fn.params[k] ?? ''))) return true;
+      if (this.mentionsProtocolBits(r)) {
+        const locals = this.protocolLocals(r);
+        if (s.a.some((a, k) => controls.has(c.fn.params[k] ?? '') && (PROTOCOL_ARG.test(a) || locals.has(a)))) return true;
+      }
     }
     return false;
   }

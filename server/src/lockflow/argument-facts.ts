@@ -83,7 +83,7 @@ export function calleeEntryFacts(args: readonly string[], params: readonly strin
     if (a.startsWith('&')) {
       const x = a.slice(1);
       // `&locked` is never NULL (`if (locked) flags |= FOLL_UNLOCKABLE` in the callee).
-      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(x)) out.push(`v:${p}=p`);
+      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(x) && !looksLikeObject(p)) out.push(`v:${p}=p`);
       const v = factValue(s, 'v:' + x);
       if (v !== undefined && v !== '@' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x)) out.push(`v:*${p}=${v}`);
       const prefix = `v:${x}.`;

@@ -191,6 +191,8 @@ class Flow {
   /** Names whose values came in as entry facts: the ones worth passing on to callees. */
   private readonly passOn = new Set<string>();
   private readonly params: Set<string>;
+  /** Names tested or combined bit by bit (`flags & FOLL_WRITE`). */
+  private readonly bitVars = new Set<string>();
   private events: FlowEvent[] = [];
   private sites = new Map<string, CallSiteModes>();
   /** The first violation seen per entry mode (whether every path has one is read off the exits). */
@@ -209,8 +211,14 @@ class Flow {
     private readonly entryFacts: readonly string[] = [],
     given: readonly string[] = entryFacts,
   ) {
-    for (const f of given) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
+    // Flag bits travel on their own (argValue); a struct that only brought flag bits does not pass its other fields on.
+    for (const f of given) if (f[f.lastIndexOf('=') + 1] !== 'B' && !f.startsWith('v:*')) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
     this.params = new Set(fn.params.filter(Boolean));
+    walkStmt(fn.body, {
+      enter: (e) => {
+        if (e.k === 'bits') for (const x of [e.a, e.b]) if (x.k === 'id') this.bitVars.add(x.name);
+      },
+    });
     this.states = cfg.nodes.map(() => new Map());
     this.pending = cfg.nodes.map(() => new Map());
     this.outs = cfg.nodes.map(() => new Map());
@@ -501,7 +509,8 @@ class Flow {
       // follow each value separately, each with the callee's summary for that value.
       if (split && summary && isUncertain(summary)) {
         // Only the caller's own flag-like parameters: pointers tested for NULL decide no lock effect.
-        const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
+        // Not flag words (tested bit by bit): zero or non-zero says nothing of their protocol bits.
+        const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && !this.bitVars.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
         if (x) {
           const wasPassed = this.passOn.has(x);
           this.passOn.add(x);
