@@ -44,6 +44,7 @@ describe('language server on the fixture tree', () => {
     const create = c.serverRequests.find((m) => m.method === 'window/workDoneProgress/create');
     assert.ok(create, 'server never asked for a progress token');
     const token = create!.params.token;
+    await c.waitFor((m) => m.method === '$/progress' && m.params.token === token && m.params.value.kind === 'end', 30_000, 'progress end');
     const progress = c.notifications.filter((m) => m.method === '$/progress' && m.params.token === token).map((m) => m.params.value);
     assert.equal(progress[0]?.kind, 'begin');
     assert.equal(progress[0]?.cancellable, true);

@@ -65,6 +65,7 @@ describe('the .vsix package', () => {
       'extension/dist/WASM-PROVENANCE.txt',
       'extension/syntaxes/mmap-lock.injection.tmLanguage.json',
       'extension/package.json',
+      'extension/docs/rules.md',
     ]) {
       assert.ok(names.includes(f), `${f} missing; the package holds:\n${names.join('\n')}`);
     }
@@ -84,7 +85,7 @@ describe('the .vsix package', () => {
         /\.(ts|map|c|h|vsix)$/.test(n),
     );
     assert.deepStrictEqual(bad, []);
-    const allowed = /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|dist\/[\w.-]+\.(js|wasm|txt)|syntaxes\/[\w.-]+\.json))$/i;
+    const allowed = /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/(package\.json|readme\.md|LICENSE\.txt|changelog\.md|dist\/[\w.-]+\.(js|wasm|txt)|syntaxes\/[\w.-]+\.json|docs\/rules\.md))$/i;
     assert.deepStrictEqual(names.filter((n) => !allowed.test(n)), []);
   });
 

@@ -42,7 +42,7 @@ export interface SimOptions {
 const MAX_STEPS = 2000;
 
 export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResult {
-  const entry = opts.entry ?? p.entryModes(ref).find((m) => m !== 'none') ?? 'none';
+  const entry = opts.entry ?? defaultEntry(p, ref);
   const maxPaths = opts.maxPaths ?? 64;
   const maxVisits = opts.maxVisits ?? 2;
   const st = createStepper(ref.fn, p.env(ref));
@@ -109,4 +109,16 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
   const out: SimResult = { function: ref.fn.name, file: ref.file, line: ref.fn.at[0], entry, paths };
   if (truncated) out.truncated = truncated;
   return out;
+}
+
+/**
+ * The entry a simulation starts from when none is asked for: a function that
+ * takes the lock itself starts from none when callers can bring none
+ * (exit_mmap), any other from a held mode callers bring (a close callback).
+ */
+export function defaultEntry(p: Program, ref: FnRef): Mode {
+  const entries = p.entryModes(ref);
+  const takesItself = p.flow(ref).events.some((e) => e.kind === 'acquire');
+  if (takesItself && entries.includes('none')) return 'none';
+  return entries.find((m) => m !== 'none') ?? 'none';
 }
