@@ -150,6 +150,32 @@ describe('language server on the fixture tree', () => {
   });
 });
 
+describe('language server: workspace folders come and go', () => {
+  it('a folder added later is indexed and answers; a removed one has its diagnostics cleared', async () => {
+    const c = await LspClient.start({ folders: [], cacheDir: tmpCache() });
+    try {
+      const file = path.join(FIXTURE_TREE, 'mm', 'callbacks.c');
+      const text = fs.readFileSync(file, 'utf8');
+      const uri = c.open(file);
+      // Outside every folder: analysed on its own; with no callers, a close callback enters with its documented context.
+      const alone = hoverText(await c.request('textDocument/hover', { textDocument: { uri }, position: positionIn(text, 'good_close', 'kfree') }));
+      assert.match(alone.split('\n')[0], /mmap_lock: read\|write\*\*/);
+      const ready = c.waitForNext((m) => m.method === 'kernelLockLens/status' && m.params.state === 'ready', 60_000, 'ready after adding a folder');
+      c.notify('workspace/didChangeWorkspaceFolders', { event: { added: [{ uri: uriOf(FIXTURE_TREE), name: 'tree' }], removed: [] } });
+      await ready;
+      const inTree = hoverText(await c.request('textDocument/hover', { textDocument: { uri }, position: positionIn(text, 'good_close', 'kfree') }));
+      assert.match(inTree.split('\n')[0], /mmap_lock: write\*\*/);
+      const other = uriOf(path.join(FIXTURE_TREE, 'mm', 'rules.c'));
+      await c.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === other && m.params.diagnostics.length > 0, 30_000, 'diagnostics of a file not open');
+      const cleared = c.waitForNext((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === other && m.params.diagnostics.length === 0, 30_000, 'cleared diagnostics');
+      c.notify('workspace/didChangeWorkspaceFolders', { event: { added: [], removed: [{ uri: uriOf(FIXTURE_TREE), name: 'tree' }] } });
+      await cleared;
+    } finally {
+      await c.stop();
+    }
+  });
+});
+
 describe('language server: edits, versions and settings', () => {
   let c: LspClient;
   const file = path.join(FIXTURE_TREE, 'mm', 'callbacks.c');

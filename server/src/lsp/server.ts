@@ -75,6 +75,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   let canConfigure = false;
   let canProgress = false;
   let canRefreshHints = false;
+  let canWatchFolders = false;
   let shuttingDown = false;
   /** URIs each session last published diagnostics for, so fixed files are cleared. */
   const published = new Map<FolderSession, Set<string>>();
@@ -258,9 +259,9 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
 
   // --- indexing -------------------------------------------------------------------
 
-  const indexAll = async (): Promise<void> => {
+  const indexAll = async (only?: FolderSession[]): Promise<void> => {
     let reporter: WorkDoneProgressServerReporter | undefined;
-    const targets = sessions.filter((s) => s.indexable);
+    const targets = (only ?? sessions).filter((s) => s.indexable);
     if (!targets.length) return;
     if (canProgress) {
       try {
@@ -346,6 +347,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     canConfigure = !!caps.workspace?.configuration;
     canProgress = !!caps.window?.workDoneProgress;
     canRefreshHints = !!caps.workspace?.inlayHint?.refreshSupport;
+    canWatchFolders = !!caps.workspace?.workspaceFolders;
     const problems: string[] = [];
     const init = (params.initializationOptions ?? {}) as { settings?: unknown };
     if (init.settings) settings = readSettings(init.settings, problems);
@@ -386,6 +388,35 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   };
 
   connection.onInitialized(async () => {
+    if (canWatchFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders((e) => {
+        for (const f of e.removed) {
+          const i = sessions.findIndex((s) => s.rootUri === f.uri);
+          if (i < 0) continue;
+          const [gone] = sessions.splice(i, 1);
+          for (const uri of published.get(gone) ?? []) void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
+          published.delete(gone);
+          gone.dispose();
+          log(`workspace folder removed: ${gone.root}`);
+        }
+        const added: FolderSession[] = [];
+        for (const f of e.added) {
+          const root = uriToPath(f.uri);
+          if (!root || sessions.some((s) => s.rootUri === f.uri)) continue;
+          const s = new FolderSession(root, f.uri, engineOptions(), events, true);
+          sessions.push(s);
+          added.push(s);
+          // Documents already open under the new folder move to it from their loose session.
+          for (const doc of documents.all()) {
+            const p = uriToPath(doc.uri);
+            if (!p || !s.contains(p)) continue;
+            for (const ls of loose.values()) if (ls.docs.has(ls.rel(p))) ls.close(ls.rel(p));
+            void s.open(s.rel(p), doc.uri, doc.version, doc.getText());
+          }
+        }
+        if (added.length) void indexAll(added).catch((err) => log(`indexing failed: ${(err as Error).stack ?? err}`));
+      });
+    }
     settings = await fetchSettings();
     sendStatus({ state: 'starting', message: 'Starting' });
     void indexAll().catch((e) => log(`indexing failed: ${(e as Error).stack ?? e}`));
