@@ -471,7 +471,8 @@ export class Program {
       changed.add(ids[i]);
       return fn;
     });
-    const removed = [...oldRefs.keys()].filter((id) => !ids.includes(id));
+    const idSet = new Set(ids);
+    const removed = [...oldRefs.keys()].filter((id) => !idSet.has(id));
     const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
     for (const r of oldRefs.values()) this.indexCallers(r, false);
     this.table.removeFile(ir.file);
