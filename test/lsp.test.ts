@@ -176,6 +176,69 @@ describe('language server: workspace folders come and go', () => {
   });
 });
 
+describe('language server: review findings stay fixed', () => {
+  let c: LspClient;
+  before(async () => {
+    c = await LspClient.start({ rootPath: FIXTURE_TREE, cacheDir: tmpCache() });
+    await c.waitReady(60_000);
+  });
+  after(async () => c.stop());
+
+  it('simulate by position runs the definition under the cursor when a file defines the name twice', async () => {
+    const text = '#ifdef CONFIG_MMU\nvoid dup_fn(struct mm_struct *mm)\n{\n\tmmap_read_lock(mm);\n\tmmap_read_unlock(mm);\n}\n#else\nvoid dup_fn(struct mm_struct *mm)\n{\n\tmmap_write_lock(mm);\n\tmmap_write_unlock(mm);\n}\n#endif\n';
+    const uri = uriOf(path.join(FIXTURE_TREE, 'mm', 'dup-unsaved.c'));
+    c.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const second = { line: text.split('\n').indexOf('\tmmap_write_lock(mm);'), character: 2 };
+    const r = await c.request('kernelLockLens/simulate', { textDocument: { uri }, position: second, entry: 'none' });
+    assert.ok(r.result.paths[0].steps.some((st: any) => st.callee === 'mmap_write_lock'), JSON.stringify(r.result.paths[0].steps.map((st: any) => st.callee)));
+  });
+
+  it('one hint per line says the state after the last lock call on it', async () => {
+    const text = 'void two_mms(struct mm_struct *a, struct mm_struct *b)\n{\n\tmmap_read_lock(a); mmap_read_unlock(a); mmap_write_lock(b);\n\tmmap_write_unlock(b);\n}\n';
+    const uri = uriOf(path.join(FIXTURE_TREE, 'mm', 'two-unsaved.c'));
+    c.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    const hints = await c.request('textDocument/inlayHint', { textDocument: { uri }, range: wholeFile(text) });
+    const onLine = (hints.result as any[]).filter((h) => h.position.line === 2);
+    assert.equal(onLine.length, 1, JSON.stringify(onLine));
+    assert.match(onLine[0].label, /mmap_lock\(a\)=none mmap_lock\(b\)=write/);
+  });
+
+  it('a closed unsaved document leaves the engine: no diagnostics come back and its functions are gone', async () => {
+    const text = 'void ghost_leak(struct mm_struct *mm)\n{\n\tmmap_write_lock(mm);\n\tmmap_write_lock(mm);\n}\n';
+    const uri = uriOf(path.join(FIXTURE_TREE, 'mm', 'ghost-unsaved.c'));
+    c.notify('textDocument/didOpen', { textDocument: { uri, languageId: 'c', version: 1, text } });
+    await c.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.diagnostics.length > 0, 30_000, 'ghost diagnostics');
+    const cleared = c.waitForNext((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.diagnostics.length === 0, 30_000, 'cleared');
+    c.notify('textDocument/didClose', { textDocument: { uri } });
+    await cleared;
+    const sum = await c.request('kernelLockLens/functionSummary', { function: 'ghost_leak' });
+    assert.equal(sum.result, null);
+    await new Promise((r) => setTimeout(r, 2000));
+    const last = c.diagnosticsFor(uri);
+    assert.equal(last?.params.diagnostics.length, 0, 'diagnostics of a closed unsaved file came back');
+  });
+
+  it('a didOpen with no text is ignored, and a reindex afterwards succeeds', async () => {
+    c.notify('textDocument/didOpen', { textDocument: { uri: uriOf(path.join(FIXTURE_TREE, 'mm', 'null-text.c')), languageId: 'c', version: 1, text: null } });
+    const r = await c.request('kernelLockLens/reindex', null);
+    assert.ok(!r.error, r.error?.message);
+    assert.ok(r.result.files >= 5);
+    assert.equal(c.proc.exitCode, null);
+  });
+
+  it('a thousand edits a second are coalesced: far fewer analyses than edits', async () => {
+    const file = path.join(FIXTURE_TREE, 'mm', 'rules.c');
+    const text = fs.readFileSync(file, 'utf8');
+    const uri = c.open(file);
+    await c.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri, 30_000);
+    const before = c.notifications.filter((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri).length;
+    for (let v = 2; v <= 501; v++) c.notify('textDocument/didChange', { textDocument: { uri, version: v }, contentChanges: [{ text: text + `\n/* ${v} */\n` }] });
+    await c.waitFor((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri && m.params.version === 501, 60_000, 'the last version');
+    const published = c.notifications.filter((m) => m.method === 'textDocument/publishDiagnostics' && m.params.uri === uri).length - before;
+    assert.ok(published < 100, `${published} publications for 500 edits`);
+  });
+});
+
 describe('language server: edits, versions and settings', () => {
   let c: LspClient;
   const file = path.join(FIXTURE_TREE, 'mm', 'callbacks.c');

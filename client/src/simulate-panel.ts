@@ -105,7 +105,8 @@ export class SimulatePanel implements vscode.Disposable {
     try {
       if (m.type === 'reveal') await this.revealStep(this.result, m.path, m.step, m.line);
       else if (m.entry !== this.result.entry) {
-        await this.simulate({ function: this.result.function, textDocument: { uri: this.result.uri }, entry: m.entry }, this.result.function);
+        // By position, not by name: a file may define the name twice (#ifdef CONFIG_MMU ... #else).
+        await this.simulate({ textDocument: { uri: this.result.uri }, position: { line: this.result.line - 1, character: 0 }, entry: m.entry }, this.result.function);
       }
     } catch (err) {
       this.log.error(`simulation panel: ${err instanceof Error ? err.message : String(err)}`);

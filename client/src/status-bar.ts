@@ -51,7 +51,7 @@ export class LockStatusBar implements vscode.Disposable {
     this.server = status;
     this.stopped = undefined;
     this.render();
-    if (status.state === 'ready') this.schedule();
+    this.schedule();
   }
 
   /** The client stopped or failed to start: say so until it runs again. */
@@ -78,8 +78,8 @@ export class LockStatusBar implements vscode.Disposable {
 
   private queriesAllowed(): boolean {
     if (this.stopped || !this.requests.available) return false;
-    // Before the first status notification the server may still answer; during indexing it cannot yet.
-    return this.server === undefined || this.server.state === 'ready';
+    // The server answers for open files at every stage (per file until the index is in).
+    return true;
   }
 
   private cancel(): void {
@@ -130,8 +130,10 @@ export class LockStatusBar implements vscode.Disposable {
       item.command = Commands.showOutput;
     } else if (s?.state === 'indexing' || s?.state === 'starting') {
       const count = s.total ? `${s.done ?? 0}/${s.total} files` : s.state === 'starting' ? 'starting' : 'indexing';
-      item.text = `$(sync~spin) mmap_lock: ${count}`;
-      item.tooltip = `Kernel Lock Lens: ${s.message || 'indexing the kernel tree'}`;
+      const r = this.cursor?.result;
+      const here = r?.function && r.state ? `${r.text} · ` : '';
+      item.text = `$(sync~spin) mmap_lock: ${here}${count}`;
+      item.tooltip = `Kernel Lock Lens: ${s.message || 'indexing the kernel tree'}${here ? `\n\nAt the cursor (this file alone, callers not yet known): ${r!.text}` : ''}`;
       item.command = Commands.showOutput;
     } else {
       item.text = this.cursorText();

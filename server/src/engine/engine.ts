@@ -111,6 +111,25 @@ export class LockEngine {
     return result;
   }
 
+  /** Drops a file (an editor's unsaved document was closed): its functions leave the program. */
+  removeFile(rel: string): void {
+    if (!this.files.has(rel)) return;
+    this.updateFileIR({ file: rel, functions: [], callbacks: [], errorLines: [], errorBytes: 0, bytes: 0, notes: [] });
+    this.program.table.removeFile(rel);
+    this.files.delete(rel);
+    this.generation++;
+  }
+
+  /** Diagnostics of exactly these root-relative files (no reinterpretation of the paths). */
+  checkFiles(rels: Iterable<string>): Diagnostic[] {
+    return runRules(this.program, { files: new Set(rels) });
+  }
+
+  /** Simulates one definition (the one a position found), not whichever the name resolves to. */
+  simulateRef(ref: FnRef, opts: SimOptions = {}): SimResult {
+    return simulate(this.program, ref, opts);
+  }
+
   /** Replaces several files' texts at once (one analysis for all of them). */
   async replaceTexts(texts: Map<string, string>): Promise<void> {
     for (const [rel, text] of texts) this.addFileIR(await parseFileText(rel, text));

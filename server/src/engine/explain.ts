@@ -247,9 +247,9 @@ export function describeFunction(p: Program, ref: FnRef): FunctionDescription {
   };
   if (s.requires) out.requirement = `${s.requires.why} (needs ${s.requires.modes.join(' or ')})`;
   const prose = proseRequirement(ref.fn.doc) ?? ref.fn.bodyNotes?.map(proseRequirement).find(Boolean);
-  const documented = regs.map((r) => DOCUMENTED_CALLBACK_CONTEXT[r.struct]?.[r.member]).find(Boolean);
+  const reg = regs.find((r) => DOCUMENTED_CALLBACK_CONTEXT[r.struct]?.[r.member]);
   if (prose) out.documentedContext = `"${prose.text}"`;
-  else if (documented) out.documentedContext = `${regs[0].struct}.${regs[0].member}: ${documented.text}`;
+  else if (reg) out.documentedContext = `${reg.struct}.${reg.member}: ${DOCUMENTED_CALLBACK_CONTEXT[reg.struct][reg.member].text}`;
   if (a.otherDefinitions) out.otherDefinitions = a.otherDefinitions;
   if (s.acquires) out.acquires = `takes mmap_lock via ${[...s.acquires.via, s.acquires.callee].join(' -> ')} (${s.acquires.file}:${s.acquires.at[0]})`;
   return out;

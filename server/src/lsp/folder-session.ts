@@ -22,6 +22,9 @@ import { IncrementalParser } from '../parse/incremental-parse';
 import { parseFileText } from '../parse/parse-file';
 import { decodeSource } from '../parse/source-text';
 
+/** Edits that arrive within this time of each other are analysed once, with the newest text. */
+const EDIT_COALESCE_MS = 15;
+
 export interface OpenDocument {
   rel: string;
   uri: string;
@@ -52,6 +55,8 @@ export class FolderSession {
   private readonly caches = new WeakMap<LockEngine, ExplainCache>();
   readonly docs = new Map<string, OpenDocument>();
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly pendingApply = new Map<string, NodeJS.Timeout>();
+  disposed = false;
   private abort?: AbortController;
   private indexRun = 0;
   lastEditMs = 0;
@@ -102,28 +107,54 @@ export class FolderSession {
     return this.enqueue(() => this.applyDoc(rel));
   }
 
-  /** A new version of an open document: applied lazily (coalescing bursts of edits) or when a request needs it. */
-  change(rel: string, version: number, text: string): Promise<void> {
+  /**
+   * A new version of an open document. Bursts of edits are coalesced: one
+   * apply is scheduled per document and takes the newest text when it runs;
+   * a request about the document applies it at once (`current`).
+   */
+  change(rel: string, version: number, text: string): void {
     const d = this.docs.get(rel);
-    if (!d) return Promise.resolve();
+    // Versions only go forward; an older one arriving late is ignored.
+    if (!d || version < d.version) return;
     d.version = version;
     d.text = text;
-    return this.enqueue(() => this.applyDoc(rel));
+    if (this.pendingApply.has(rel)) return;
+    this.pendingApply.set(
+      rel,
+      setTimeout(() => {
+        this.pendingApply.delete(rel);
+        this.enqueue(() => this.applyDoc(rel)).catch((e) => this.events.log(`edit ${rel}: ${(e as Error).message}`));
+      }, EDIT_COALESCE_MS),
+    );
   }
 
+  /**
+   * The editor closed a document: the tree's file on disk counts again. A file
+   * that is not on disk (never saved) or that only the editor brought (a loose
+   * file) leaves the engine, so nothing is published for it any more.
+   */
   close(rel: string): void {
     const d = this.docs.get(rel);
     if (!d) return;
     this.docs.delete(rel);
+    this.cancelPending(rel);
     d.parser.dispose();
-    // The file on disk is what the tree has again; the index read it, or a reindex will.
     void this.enqueue(async () => {
-      const onDisk = await readText(path.join(this.root, rel));
+      const onDisk = this.indexable ? await readText(path.join(this.root, rel)) : undefined;
       if (onDisk !== undefined && this.engine.files.has(rel)) {
         this.engine.updateFileIR(await parseFileText(rel, onDisk));
         this.events.changed(this, [rel]);
+      } else if (this.engine.files.has(rel)) {
+        this.engine.removeFile(rel);
+        this.events.changed(this, [rel]);
       }
     }).catch((e) => this.events.log(`closing ${rel}: ${(e as Error).message}`));
+  }
+
+  private cancelPending(rel: string): void {
+    const t = this.pendingApply.get(rel);
+    if (t) clearTimeout(t);
+    this.pendingApply.delete(rel);
   }
 
   /** Resolves when the document's current version (or a newer one) is in the engine. */
@@ -133,7 +164,10 @@ export class FolderSession {
       await this.enqueue(() => undefined);
       return undefined;
     }
-    if (d.applied < d.version) await this.enqueue(() => this.applyDoc(rel));
+    if (d.applied < d.version) {
+      this.cancelPending(rel);
+      await this.enqueue(() => this.applyDoc(rel));
+    }
     else await this.enqueue(() => undefined);
     return this.docs.get(rel);
   }
@@ -163,15 +197,24 @@ export class FolderSession {
       return this.enqueue(async () => {
         this.engine = LockEngine.empty({ ...options, root: this.root, noCache: true });
         for (const d of this.docs.values()) d.applied = -1;
-        for (const rel of this.docs.keys()) await this.applyDoc(rel);
+        for (const rel of this.docs.keys()) {
+          try {
+            await this.applyDoc(rel);
+          } catch (e) {
+            this.events.log(`${rel}: ${(e as Error).message}`);
+          }
+        }
         this.state = 'ready';
         this.events.changed(this, 'all');
       });
     }
+    // Until the new index is in, answers come from a per-file engine with the new options (taught primitives).
+    if (this.state !== 'ready') void this.enqueue(() => this.rebuildProvisional(options)).catch((e) => this.events.log(`${this.root}: ${(e as Error).message}`));
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
     const run = ++this.indexRun;
+    const captured = new Map<string, number>();
     signalFromClient?.onCancellationRequested(() => abort.abort());
     this.state = 'indexing';
     this.stateMessage = 'Indexing kernel tree';
@@ -189,14 +232,28 @@ export class FolderSession {
               this.events.progress(this.stateMessage, done, total);
             },
           },
-          () => this.openIRs(),
+          () => {
+            const irs: FileIR[] = [];
+            for (const d of this.docs.values()) {
+              if (!d.ir) continue;
+              irs.push(d.ir);
+              captured.set(d.rel, d.parsedVersion);
+            }
+            return irs;
+          },
         );
         if (run !== this.indexRun) return;
         await this.enqueue(async () => {
-          // Documents edited while the index was analysed: bring them up to date in the new engine.
-          for (const d of this.docs.values()) d.applied = engine.files.has(d.rel) && d.parsedVersion >= 0 ? d.parsedVersion : -1;
+          // The new engine holds each open document as captured; newer versions are applied now.
+          for (const d of this.docs.values()) d.applied = engine.files.has(d.rel) ? (captured.get(d.rel) ?? -1) : -1;
           this.engine = engine;
-          for (const rel of this.docs.keys()) await this.applyDoc(rel);
+          for (const rel of this.docs.keys()) {
+            try {
+              await this.applyDoc(rel);
+            } catch (e) {
+              this.events.log(`${rel}: ${(e as Error).message}`);
+            }
+          }
         });
         this.indexMs = Date.now() - t0;
         this.state = 'ready';
@@ -218,17 +275,27 @@ export class FolderSession {
     })();
   }
 
+  private async rebuildProvisional(options: Omit<EngineOptions, 'root'>): Promise<void> {
+    this.engine = LockEngine.empty({ ...options, root: this.root, noCache: true });
+    for (const d of this.docs.values()) d.applied = -1;
+    for (const rel of this.docs.keys()) {
+      try {
+        await this.applyDoc(rel);
+      } catch (e) {
+        this.events.log(`${rel}: ${(e as Error).message}`);
+      }
+    }
+  }
+
   cancelIndex(): void {
     this.abort?.abort();
   }
 
-  /** The open documents' IR at their latest parsed version (for a fresh index to take instead of the disk). */
-  private openIRs(): FileIR[] {
-    return [...this.docs.values()].filter((d) => d.ir).map((d) => d.ir!);
-  }
-
   dispose(): void {
+    this.disposed = true;
     this.abort?.abort();
+    for (const t of this.pendingApply.values()) clearTimeout(t);
+    this.pendingApply.clear();
     for (const d of this.docs.values()) d.parser.dispose();
     this.docs.clear();
   }

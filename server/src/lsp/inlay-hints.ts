@@ -4,7 +4,7 @@
  * (`transitions`), or the mode after every statement line (`every-line`).
  */
 import { type InlayHint, InlayHintKind, MarkupKind } from 'vscode-languageserver';
-import { entryReason, type ExplainCache } from '../engine/explain';
+import { entryReason, type ExplainCache, type Transition } from '../engine/explain';
 import { formatState } from '../engine/lock-state-json';
 import type { Program } from '../interproc/program';
 import type { InlayHintMode } from './protocol';
@@ -30,11 +30,10 @@ export function computeInlayHints(p: Program, cache: ExplainCache, file: string,
       });
     }
     if (mode === 'transitions') {
-      const seen = new Set<number>();
-      for (const t of cache.transitionsOf(ref)) {
-        const line = t.at[2];
-        if (!inRange(line) || seen.has(line)) continue;
-        seen.add(line);
+      // One hint per line, at its end: the last transition on the line says the state there.
+      const lastOnLine = new Map<number, Transition>();
+      for (const t of cache.transitionsOf(ref)) if (inRange(t.at[2])) lastOnLine.set(t.at[2], t);
+      for (const [line, t] of lastOnLine) {
         const label = t.kind === 'assert' ? `✓ ${formatState(t.before)}` : `→ ${formatState(t.after)}`;
         out.push({
           position: { line: line - 1, character: endOf(line) },

@@ -52,7 +52,9 @@ import { formatState } from '../engine/lock-state-json';
 
 const MODES: readonly Mode[] = ['none', 'read', 'write'];
 /** Diagnostics of the whole folder are recomputed this long after the last edit; the edited file's at once. */
-const FULL_CHECK_DELAY_MS = 300;
+const FULL_CHECK_DELAY_MS = 1500;
+/** However many paths a client asks for, a simulation stops here (the answer must fit in a message). */
+const MAX_SIM_PATHS = 10_000;
 
 export interface ServerOptions {
   /** Extra index options for tests (a private cache folder). */
@@ -112,7 +114,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       sendStatusThrottled({ state: 'indexing', message, done, total });
     },
     changed: (session: FolderSession, rels: string[] | 'all') => {
-      if (shuttingDown) return;
+      if (shuttingDown || session.disposed) return;
       if (rels === 'all') {
         publishAll(session);
         if (canRefreshHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
@@ -164,6 +166,10 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   };
 
   documents.onDidOpen((e) => {
+    if (typeof e.document.getText() !== 'string' || !Number.isInteger(e.document.version)) {
+      log(`ignored didOpen of ${String(e.document.uri)}: text must be a string and version an integer`);
+      return;
+    }
     const at = locate(e.document.uri, true);
     if (!at) return;
     at.session.open(at.rel, e.document.uri, e.document.version, e.document.getText()).catch((err) => log(`open ${e.document.uri}: ${(err as Error).message}`));
@@ -171,16 +177,25 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   documents.onDidChangeContent((e) => {
     const at = locate(e.document.uri, false);
     if (!at || !at.session.docs.has(at.rel)) return;
-    // Applied when a request needs it or the queue reaches it; a burst of edits costs one analysis per queue turn.
-    at.session.change(at.rel, e.document.version, e.document.getText()).catch((err) => log(`edit ${e.document.uri}: ${(err as Error).message}`));
+    // Coalesced: a burst of edits is analysed once, with the newest text (or at once when a request needs it).
+    at.session.change(at.rel, e.document.version, e.document.getText());
   });
   documents.onDidClose((e) => {
     const at = locate(e.document.uri, false);
     if (!at) return;
     at.session.close(at.rel);
     if (!at.session.indexable) {
-      void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+      void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] }).catch(() => undefined);
       published.get(at.session)?.delete(e.document.uri);
+      // A loose folder lives as long as it has open documents.
+      if (!at.session.docs.size) {
+        for (const [dir, s] of loose) {
+          if (s !== at.session) continue;
+          loose.delete(dir);
+          published.delete(s);
+          s.dispose();
+        }
+      }
     }
   });
 
@@ -189,7 +204,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   const diagnosticsFor = (session: FolderSession, rels?: string[]): Map<string, LspDiagnostic[]> => {
     const byFile = new Map<string, LspDiagnostic[]>();
     const engine = session.engine;
-    const diags = rels ? engine.check(rels.filter((r) => engine.files.has(r))) : engine.check();
+    const diags = rels ? engine.checkFiles(rels.filter((r) => engine.files.has(r))) : engine.check();
     for (const d of diags) {
       const lsp = toLspDiagnostic(d, session.root, settings);
       if (!lsp) continue;
@@ -245,6 +260,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
   };
 
   const scheduleFullCheck = (session: FolderSession) => {
+    if (session.disposed) return;
     const t = fullCheckTimers.get(session);
     if (t) clearTimeout(t);
     fullCheckTimers.set(
@@ -252,7 +268,9 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       setTimeout(() => {
         fullCheckTimers.delete(session);
         // Wait for queued edits first, so the full check sees the latest versions.
-        void session.current('').then(() => publishAll(session));
+        void session.current('').then(() => {
+          if (!session.disposed) publishAll(session);
+        });
       }, FULL_CHECK_DELAY_MS),
     );
   };
@@ -272,17 +290,19 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       }
     }
     let lastAt = 0;
-    progressReport = (message, done, total) => {
+    // Each run owns its reporter; a run that was superseded must not switch off the newer run's reports.
+    const mine = (message: string, done: number, total: number) => {
       const now = Date.now();
       if (!reporter || (now - lastAt < 100 && done !== total)) return;
       lastAt = now;
       reporter.report(total ? Math.floor((done / total) * 100) : 0, message);
     };
+    progressReport = mine;
     sendStatus({ state: 'indexing', message: 'Indexing kernel tree' });
     const cancel = reporter?.token;
     const opts = engineOptions();
     await Promise.all(targets.map((s) => s.index(opts, cancel)));
-    progressReport = undefined;
+    if (progressReport === mine) progressReport = undefined;
     reporter?.done();
     sendStatus(overallStatus());
   };
@@ -329,7 +349,9 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       const pool = at ? [at.session, ...sessions.filter((s) => s !== at.session)] : [...sessions, ...loose.values()];
       for (const s of pool) {
         await s.current('');
-        const ref = s.engine.findFunction(name, at && s === at.session ? at.rel : undefined) ?? s.engine.findFunction(name);
+        // Prefer the definition in the asking document (paths are already root-relative: no lookup through the cwd).
+        const defs = s.engine.program.table.byName.get(name) ?? s.engine.program.table.byName.get('sys_' + name) ?? [];
+        const ref = (at && s === at.session ? defs.find((d) => d.file === at.rel) : undefined) ?? s.engine.findFunction(name);
         if (ref) return { session: s, ref };
       }
       return undefined;
@@ -387,7 +409,11 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     }
   };
 
+  let initialSettings: Promise<void> | undefined;
   connection.onInitialized(async () => {
+    if (initialSettings) return log('ignored a second initialized notification');
+    let settled: () => void = () => undefined;
+    initialSettings = new Promise<void>((r) => (settled = r));
     if (canWatchFolders) {
       connection.workspace.onDidChangeWorkspaceFolders((e) => {
         for (const f of e.removed) {
@@ -396,8 +422,18 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
           const [gone] = sessions.splice(i, 1);
           for (const uri of published.get(gone) ?? []) void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
           published.delete(gone);
+          const timer = fullCheckTimers.get(gone);
+          if (timer) clearTimeout(timer);
+          fullCheckTimers.delete(gone);
+          const stillOpen = [...gone.docs.values()];
           gone.dispose();
           log(`workspace folder removed: ${gone.root}`);
+          // Its open documents are analysed on their own from now on.
+          for (const d of stillOpen) {
+            const doc = documents.get(d.uri);
+            const at = doc ? locate(d.uri, true) : undefined;
+            if (doc && at) void at.session.open(at.rel, d.uri, doc.version, doc.getText()).catch(() => undefined);
+          }
         }
         const added: FolderSession[] = [];
         for (const f of e.added) {
@@ -418,11 +454,18 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       });
     }
     settings = await fetchSettings();
+    settled();
     sendStatus({ state: 'starting', message: 'Starting' });
     void indexAll().catch((e) => log(`indexing failed: ${(e as Error).stack ?? e}`));
   });
 
-  connection.onDidChangeConfiguration(async (change) => {
+  // Changes are handled one at a time, after the first settings are in.
+  let configChain: Promise<void> = Promise.resolve();
+  connection.onDidChangeConfiguration((change) => {
+    configChain = configChain.then(() => applyConfigChange(change)).catch((e) => log(`settings change failed: ${(e as Error).stack ?? e}`));
+  });
+  const applyConfigChange = async (change: { settings?: unknown } | undefined): Promise<void> => {
+    await initialSettings;
     const before = settings;
     const pushed = (change?.settings as { kernelLockLens?: unknown } | undefined)?.kernelLockLens;
     settings = canConfigure ? await fetchSettings() : pushed !== undefined ? readSettings(pushed) : settings;
@@ -434,7 +477,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     }
     for (const s of [...sessions, ...loose.values()]) publishAll(s);
     if (canRefreshHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
-  });
+  };
 
   connection.onHover(
     guard('hover', null, async (params) => {
@@ -466,7 +509,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       const found = await findFunction(params);
       if (!found || token.isCancellationRequested) return null;
       const { session, ref } = found;
-      const sim = session.engine.simulate(ref.fn.name, { file: ref.file, entry: params.entry, maxPaths: params.maxPaths ?? settings.simulate.maxPaths });
+      const sim = session.engine.simulateRef(ref, { entry: params.entry, maxPaths: Math.min(params.maxPaths ?? settings.simulate.maxPaths, MAX_SIM_PATHS) });
       const doc = session.docs.get(ref.file);
       return { ...sim, uri: doc?.uri ?? fileUri(session.root, ref.file), possibleEntries: session.engine.entryModes(ref), ...(doc ? { version: doc.applied } : {}) };
     }),
@@ -517,6 +560,8 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     guard('reindex', null, async (): Promise<ReindexResult | null> => {
       const t0 = Date.now();
       await indexAll();
+      const failed = sessions.find((s) => s.state === 'error' || s.state === 'cancelled');
+      if (failed) throw new ResponseError(-32803 /* RequestFailed */, failed.stateMessage);
       return {
         files: sessions.reduce((n, s) => n + s.engine.files.size, 0),
         functions: sessions.reduce((n, s) => n + s.engine.program.table.byId.size, 0),

@@ -72,7 +72,7 @@ export class IncrementalParser {
       return { ir, incremental, parseMs: t1 - t0, buildMs: performance.now() - t1 };
     } catch (err) {
       this.dispose();
-      return { ir: emptyFileIR(this.file, text.length, `internal error while parsing: ${(err as Error).message ?? String(err)}`), incremental, parseMs: performance.now() - t0, buildMs: 0 };
+      return { ir: emptyFileIR(this.file, String(text ?? '').length, `internal error while parsing: ${(err as Error).message ?? String(err)}`), incremental, parseMs: performance.now() - t0, buildMs: 0 };
     }
   }
 
