@@ -23,6 +23,11 @@ import { bitsTruth, clearBits, constantBits, constMask, learnBits, orClass, test
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
+/** modeOf() by character code: `n` none (also for a missing instance), `r` read, `w` write. */
+const CHAR_INDEX: number[] = [];
+for (let c = 0; c < 128; c++) CHAR_INDEX.push(0);
+CHAR_INDEX['r'.charCodeAt(0)] = 1;
+CHAR_INDEX['w'.charCodeAt(0)] = 2;
 
 /** Fact carried by a path that broke a requirement on the caller's lock before taking it. */
 const VIOLATED = 'x:violated=1';
@@ -185,8 +190,6 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
 class Flow {
   private readonly states: Map<string, AbsState>[];
   private readonly pending: Map<string, AbsState>[];
-  /** States leaving each node, gathered as the fixpoint transfers each state once. */
-  private readonly outs: Map<string, AbsState>[];
   private recording = false;
   /** Names whose values came in as entry facts: the ones worth passing on to callees. */
   private readonly passOn = new Set<string>();
@@ -200,6 +203,15 @@ class Flow {
   private readonly notes: string[] = [];
   private current = 0;
   private work = 0;
+  /** Held modes leaving each node (the `out` side of modesAt), per node and instance: 9 bits, entry mode x held mode. */
+  private readonly outBits: Uint16Array;
+  /** Entry facts, kept through widening. */
+  private readonly keep: Set<string>;
+  /** Per run: what the environment says of each callee name (summaries do not change while a function is analysed). */
+  private readonly callees = new Map<string, { summary: Summary | undefined; info: CalleeInfo | undefined }>();
+  private readonly primitives = new Map<Expr, Primitive | undefined>();
+  private readonly callInst = new Map<Expr, number>();
+  private readonly paramFacts = new Map<string, boolean>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -221,7 +233,8 @@ class Flow {
     });
     this.states = cfg.nodes.map(() => new Map());
     this.pending = cfg.nodes.map(() => new Map());
-    this.outs = cfg.nodes.map(() => new Map());
+    this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
+    this.keep = new Set(entryFacts);
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -259,21 +272,34 @@ class Flow {
       }
       const node = this.cfg.nodes[id];
       const outs = this.transfer(node, delta);
-      const acc = this.outs[id];
-      outs.forEach((ss, i) => {
-        for (const s of ss) acc.set(s.key, s);
-        if (ss.length) push(node.succ[i], ss);
-      });
-      if (node.kind === 'noreturn' || node.kind === 'exit') for (const s of delta) acc.set(s.key, s);
+      for (let i = 0; i < outs.length; i++) {
+        const ss = outs[i];
+        if (!ss.length) continue;
+        this.markOut(id, ss);
+        push(node.succ[i], ss);
+      }
+      if (node.kind === 'noreturn' || node.kind === 'exit') this.markOut(id, delta);
     }
     this.recording = false;
+  }
+
+  /** Records the held modes of states leaving a node. */
+  private markOut(node: number, ss: readonly AbsState[]): void {
+    const k = this.inst.count;
+    const bits = this.outBits;
+    const base = node * k;
+    for (const s of ss) {
+      const e = MODE_INDEX[s.entry] * 3;
+      const modes = s.modes;
+      for (let i = 0; i < k; i++) bits[base + i] |= 1 << (e + (CHAR_INDEX[modes.charCodeAt(i)] ?? 0));
+    }
   }
 
   /** Too many states at one point: forget the path facts there (not what the caller passed in, while it still holds). */
   private widen(id: number): void {
     const have = this.states[id];
     const merged = new Map<string, AbsState>();
-    const keep = new Set(this.entryFacts);
+    const keep = this.keep;
     for (const s of have.values()) {
       const w = withoutFacts(s, (f) => !f.startsWith('x:') && !keep.has(f));
       merged.set(w.key, w);
@@ -296,7 +322,7 @@ class Flow {
       return bits;
     };
     const bitsIn = pack(this.states);
-    const bitsOut = pack(this.outs);
+    const bitsOut = this.outBits;
     const exits = [...this.states[this.cfg.exit].values()];
     return {
       fn: this.fn,
@@ -321,9 +347,12 @@ class Flow {
 
   /** Facts about parameters survive a return: they show which argument decided the exit state. */
   private isParamFact(f: string): boolean {
-    if (!f.startsWith('v:')) return false;
-    const base = f.slice(2, f.lastIndexOf('=')).split('->')[0].replace(/^\*/, '');
-    return this.params.has(base);
+    let v = this.paramFacts.get(f);
+    if (v === undefined) {
+      v = f.startsWith('v:') && this.params.has(f.slice(2, f.lastIndexOf('=')).split('->')[0].replace(/^\*/, ''));
+      this.paramFacts.set(f, v);
+    }
+    return v;
   }
 
   stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] } {
@@ -492,18 +521,17 @@ class Flow {
   private call(e: Extract<Expr, { k: 'call' }>, s: AbsState, firstArgValue: ValueClass, emit: Emit, split = true): void {
     // Passing &x (or a pointer p) lets the callee change x (*p): forget what we knew, until its summary says.
     const pre = s;
-    for (const a of e.a.flatMap(alternatives)) {
-      if (a.startsWith('&')) {
-        if (s.facts.length && factValue(s, 'v:' + a.slice(1)) !== undefined) s = withFact(s, 'v:' + a.slice(1), undefined);
-      } else if (s.facts.length && /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) && factValue(s, `v:*${a}`) !== undefined) s = withFact(s, `v:*${a}`, undefined);
+    if (s.facts.length) {
+      for (const name of callShape(e).forgets) if (factValue(s, name) !== undefined) s = withFact(s, name, undefined);
     }
     const wrap = VALUE_WRAPPERS.get(e.f);
     if (wrap) return emit(s, e.sub?.length ? (wrap(firstArgValue) as ValueClass) : 'u');
-    const p = primitiveFor(e.f, e.a, this.env.extraPrimitives);
+    let p = this.primitives.get(e);
+    if (p === undefined && !this.primitives.has(e)) this.primitives.set(e, (p = primitiveFor(e.f, e.a, this.env.extraPrimitives)));
     if (p) return this.applyPrimitive(p, e.f, e.a, e.at, s, emit);
-    const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f);
-    let summary = plain ? this.env.summary(e.f) : undefined;
-    const info = plain ? this.env.callee?.(e.f) : undefined;
+    const known = callShape(e).plain ? this.calleeOf(e.f) : undefined;
+    let summary = known?.summary;
+    const info = known?.info;
     if (info) {
       // __vm_munmap(..., unlock) hands its own unknown `unlock` to do_vmi_munmap() and tests it later:
       // follow each value separately, each with the callee's summary for that value.
@@ -530,7 +558,8 @@ class Flow {
       }
       if (info.fieldWrites.length) s = applyFieldWrites(s, e.a, info.fieldWrites);
     }
-    const i = this.inst.forCallArgs(e.a);
+    let i = this.callInst.get(e);
+    if (i === undefined) this.callInst.set(e, (i = this.inst.forCallArgs(e.a)));
     if (!summary) {
       if (this.recording) this.recordSite(e.f, e.a, e.at, i, s);
       return emit(s, info?.predicate ? evalPredicate(info.predicate, info.params, e.a, s) : 'u');
@@ -554,6 +583,13 @@ class Flow {
       this.recordSite(e.f, e.a, e.at, i, s, summary);
       if (summary.requires || summary.acquires || after.some((t) => t !== s)) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
     }
+  }
+
+  /** The environment's summary and call information for a callee name, asked once per run. */
+  private calleeOf(name: string): { summary: Summary | undefined; info: CalleeInfo | undefined } {
+    let c = this.callees.get(name);
+    if (!c) this.callees.set(name, (c = { summary: this.env.summary(name), info: this.env.callee?.(name) }));
+    return c;
   }
 
   private applyPrimitive(p: Primitive, callee: string, args: readonly string[], at: Span, s: AbsState, emit: Emit, guard?: string): void {
@@ -632,6 +668,28 @@ class Flow {
   }
 }
 
+/** What a call expression's text says, worked out once per expression: the facts passing `&x` or `p` drops, whether the callee is a plain name. */
+interface CallShape {
+  /** `v:x` for each `&x` argument (either arm of `c ? &x : y`), `v:*p` for each plain-name argument `p`, in argument order. */
+  forgets: string[];
+  plain: boolean;
+}
+
+const callShapes = new WeakMap<Expr, CallShape>();
+
+function callShape(e: Extract<Expr, { k: 'call' }>): CallShape {
+  let c = callShapes.get(e);
+  if (!c) {
+    const forgets: string[] = [];
+    for (const a of e.a.flatMap(alternatives)) {
+      if (a.startsWith('&')) forgets.push('v:' + a.slice(1));
+      else if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) forgets.push(`v:*${a}`);
+    }
+    callShapes.set(e, (c = { forgets, plain: /^[A-Za-z_][A-Za-z0-9_]*$/.test(e.f) }));
+  }
+  return c;
+}
+
 /** A callee's out-parameter values on one of its exits (`*locked=z;*flags_p=B#+FOLL_UNLOCKABLE`), in the caller's names. */
 function applyOuts(s: AbsState, pre: AbsState, outs: string, args: readonly string[], params: readonly string[], passOn: ReadonlySet<string>): AbsState {
   let t = s;
@@ -707,8 +765,13 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
 
 /** Some entry mode has more than one exit mode: what a caller passes might decide which. */
 function isUncertain(s: Summary): boolean {
-  return MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
+  let u = uncertain.get(s);
+  if (u === undefined) uncertain.set(s, (u = MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1)));
+  return u;
 }
+
+/** Summaries are never changed once made: whether each is uncertain is worked out once. */
+const uncertain = new WeakMap<Summary, boolean>();
 
 /** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`, or protocol bits of it: `!(flags & BIT)`. */
 const TRUTH_WRAPPERS = new Set(['unlikely', 'likely', 'WARN_ON', 'WARN_ON_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE']);
