@@ -55,6 +55,8 @@ const MODES: readonly Mode[] = ['none', 'read', 'write'];
 const FULL_CHECK_DELAY_MS = 1500;
 /** However many paths a client asks for, a simulation stops here (the answer must fit in a message). */
 const MAX_SIM_PATHS = 10_000;
+/** Files per slice of a whole-folder diagnostics run. */
+const PUBLISH_SLICE = 40;
 
 export interface ServerOptions {
   /** Extra index options for tests (a private cache folder). */
@@ -116,7 +118,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     changed: (session: FolderSession, rels: string[] | 'all') => {
       if (shuttingDown || session.disposed) return;
       if (rels === 'all') {
-        publishAll(session);
+        void publishAll(session);
         if (canRefreshHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
         sendStatus(overallStatus());
       } else {
@@ -236,27 +238,43 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
     }
   };
 
-  const publishAll = (session: FolderSession) => {
+  /** Whole-folder diagnostics, in slices of files so requests are answered in between; a newer run supersedes. */
+  const publishRuns = new Map<FolderSession, number>();
+  const publishAll = (session: FolderSession): Promise<void> => {
     const timer = fullCheckTimers.get(session);
     if (timer) clearTimeout(timer);
     fullCheckTimers.delete(session);
-    try {
-      const t0 = Date.now();
-      const by = diagnosticsFor(session);
-      const before = new Set(published.get(session) ?? []);
-      const uriOf = (rel: string) => session.docs.get(rel)?.uri ?? fileUri(session.root, rel);
-      for (const [rel, list] of by) {
-        before.delete(uriOf(rel));
-        send(session, rel, list);
+    const run = (publishRuns.get(session) ?? 0) + 1;
+    publishRuns.set(session, run);
+    return (async () => {
+      try {
+        const t0 = Date.now();
+        const before = new Set(published.get(session) ?? []);
+        const uriOf = (rel: string) => session.docs.get(rel)?.uri ?? fileUri(session.root, rel);
+        const files = [...session.engine.files.keys()];
+        let count = 0;
+        let withDiags = 0;
+        for (let i = 0; i < files.length; i += PUBLISH_SLICE) {
+          if (i > 0) await new Promise((r) => setImmediate(r));
+          if (publishRuns.get(session) !== run || session.disposed || shuttingDown) return;
+          const slice = files.slice(i, i + PUBLISH_SLICE).filter((f) => session.engine.files.has(f));
+          const by = diagnosticsFor(session, slice);
+          for (const [rel, list] of by) {
+            before.delete(uriOf(rel));
+            send(session, rel, list);
+            count += list.length;
+            withDiags++;
+          }
+        }
+        for (const uri of before) {
+          void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
+          published.get(session)?.delete(uri);
+        }
+        log(`${session.root}: ${count} diagnostics in ${withDiags} files (${Date.now() - t0} ms)`);
+      } catch (e) {
+        log(`diagnostics failed: ${(e as Error).stack ?? e}`);
       }
-      for (const uri of before) {
-        void connection.sendDiagnostics({ uri, diagnostics: [] }).catch(() => undefined);
-        published.get(session)?.delete(uri);
-      }
-      log(`${session.root}: ${[...by.values()].reduce((n, l) => n + l.length, 0)} diagnostics in ${by.size} files (${Date.now() - t0} ms)`);
-    } catch (e) {
-      log(`diagnostics failed: ${(e as Error).stack ?? e}`);
-    }
+    })();
   };
 
   const scheduleFullCheck = (session: FolderSession) => {
@@ -269,7 +287,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
         fullCheckTimers.delete(session);
         // Wait for queued edits first, so the full check sees the latest versions.
         void session.current('').then(() => {
-          if (!session.disposed) publishAll(session);
+          if (!session.disposed) void publishAll(session);
         });
       }, FULL_CHECK_DELAY_MS),
     );
@@ -475,7 +493,7 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       void indexAll();
       return;
     }
-    for (const s of [...sessions, ...loose.values()]) publishAll(s);
+    for (const s of [...sessions, ...loose.values()]) void publishAll(s);
     if (canRefreshHints) void connection.languages.inlayHint.refresh().catch(() => undefined);
   };
 
