@@ -154,17 +154,7 @@ export class LspClient {
   /** The first notification (already received or coming) that satisfies `pred`. */
   waitFor(pred: (m: Message) => boolean, timeoutMs = 120_000, what = 'notification'): Promise<Message> {
     const have = [...this.notifications, ...this.serverRequests].find(pred);
-    if (have) return Promise.resolve(have);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-      this.waiters.push({
-        pred,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m);
-        },
-      });
-    });
+    return have ? Promise.resolve(have) : this.waitForNext(pred, timeoutMs, what);
   }
 
   /** Waits for the next notification matching `pred` that arrives after now. */

@@ -191,19 +191,10 @@ export class FolderSession {
 
   /** Builds the index in the background; resolves when it is in place (or failed or was cancelled). */
   index(options: Omit<EngineOptions, 'root'>, signalFromClient?: { onCancellationRequested(cb: () => void): unknown }): Promise<void> {
-
     if (!this.indexable) {
       // No tree to index: re-create the per-file engine with the new options and re-apply open documents.
       return this.enqueue(async () => {
-        this.engine = LockEngine.empty({ ...options, root: this.root, noCache: true });
-        for (const d of this.docs.values()) d.applied = -1;
-        for (const rel of this.docs.keys()) {
-          try {
-            await this.applyDoc(rel);
-          } catch (e) {
-            this.events.log(`${rel}: ${(e as Error).message}`);
-          }
-        }
+        await this.rebuildProvisional(options);
         this.state = 'ready';
         this.events.changed(this, 'all');
       });
