@@ -212,6 +212,7 @@ class Flow {
   private readonly primitives = new Map<Expr, Primitive | undefined>();
   private readonly callInst = new Map<Expr, number>();
   private readonly paramFacts = new Map<string, boolean>();
+  private readonly siteKeys = new Map<Expr, string>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -561,7 +562,7 @@ class Flow {
     let i = this.callInst.get(e);
     if (i === undefined) this.callInst.set(e, (i = this.inst.forCallArgs(e.a)));
     if (!summary) {
-      if (this.recording) this.recordSite(e.f, e.a, e.at, i, s);
+      if (this.recording) this.recordSite(e, i, s);
       return emit(s, info?.predicate ? evalPredicate(info.predicate, info.params, e.a, s) : 'u');
     }
     const b = modeOf(s, i);
@@ -580,7 +581,7 @@ class Flow {
       emit(t, v);
     }
     if (this.recording) {
-      this.recordSite(e.f, e.a, e.at, i, s, summary);
+      this.recordSite(e, i, s, summary);
       if (summary.requires || summary.acquires || after.some((t) => t !== s)) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
     }
   }
@@ -652,8 +653,10 @@ class Flow {
     return s.facts.includes(VIOLATED) ? s : withFact(s, 'x:violated', '1');
   }
 
-  private recordSite(callee: string, args: readonly string[], at: Span, inst: number, s: AbsState, summary?: Summary): void {
-    const key = `${callee}@${at[0]}:${at[1]}`;
+  private recordSite(e: Extract<Expr, { k: 'call' }>, inst: number, s: AbsState, summary?: Summary): void {
+    const { f: callee, a: args, at } = e;
+    let key = this.siteKeys.get(e);
+    if (key === undefined) this.siteKeys.set(e, (key = `${callee}@${at[0]}:${at[1]}`));
     let site = this.sites.get(key);
     if (!site) {
       site = { callee, args, at, inst, byEntry: { none: new Set(), read: new Set(), write: new Set() } };

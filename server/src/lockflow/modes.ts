@@ -86,17 +86,30 @@ export function factValue(s: AbsState, name: string): string | undefined {
 /** Sets (or with value undefined, removes) a fact. */
 export function withFact(s: AbsState, name: string, value: string | undefined): AbsState {
   const prefix = name + '=';
-  const facts = s.facts.filter((f) => !f.startsWith(prefix));
-  if (value !== undefined) {
-    facts.push(prefix + value);
-    facts.sort();
+  // Facts are kept sorted: one pass drops the old value and puts the new one in its place.
+  const add = value === undefined ? undefined : prefix + value;
+  const facts: string[] = [];
+  let placed = add === undefined;
+  for (const f of s.facts) {
+    if (f.startsWith(prefix)) continue;
+    if (!placed && add! < f) {
+      facts.push(add!);
+      placed = true;
+    }
+    facts.push(f);
   }
+  if (!placed) facts.push(add!);
   return makeState(s.entry, s.modes, facts, s.touched, s.ret);
 }
 
 export function withoutFacts(s: AbsState, drop: (fact: string) => boolean): AbsState {
-  const facts = s.facts.filter((f) => !drop(f));
-  return facts.length === s.facts.length ? s : makeState(s.entry, s.modes, facts, s.touched, s.ret);
+  const all = s.facts;
+  let i = 0;
+  while (i < all.length && !drop(all[i])) i++;
+  if (i === all.length) return s;
+  const facts = all.slice(0, i);
+  for (i++; i < all.length; i++) if (!drop(all[i])) facts.push(all[i]);
+  return makeState(s.entry, s.modes, facts, s.touched, s.ret);
 }
 
 export function withRet(s: AbsState, ret: ValueClass | undefined): AbsState {
