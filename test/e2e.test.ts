@@ -7,7 +7,7 @@
  *     after mmap_read_lock / mmap_write_lock, and the Simulate Function webview;
  *  3. the Problems panel on the fixture tree: LL001 on a close callback that takes mmap_lock.
  *
- * Needs scripts/e2e/setup.sh (CI's .ci/run runs it); without it this test fails and says so. Screenshots and
+ * Needs scripts/e2e/setup.sh (CI runs it; on a fresh machine this test runs it once, like the kernel trees). Screenshots and
  * VS Code's logs go to test-artifacts/e2e/.
  */
 import { after, before, describe, test } from 'node:test';

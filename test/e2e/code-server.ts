@@ -6,7 +6,7 @@
  * process group; stop() ends the group (SIGTERM, then SIGKILL) and any straggler that carries the run's marker
  * in its environment, and copies code-server's logs into test-artifacts/e2e/ before deleting the folder.
  */
-import { spawn, execFile, ChildProcess } from 'child_process';
+import { spawn, execFile, execFileSync, ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -36,6 +36,15 @@ export function findInstall(): E2eInstall {
   const dir = e2eDir();
   const hint = `run \`bash scripts/e2e/setup.sh\` (CI's .ci/run does; it installs Chromium, Node 24, code-server and playwright-core into ${dir}, or into $KLL_E2E_DIR)`;
   const marker = path.join(dir, 'ready.json');
+  // Like the kernel trees, the tools are fetched at test time on a fresh machine (idempotent; cached outside the repo).
+  if (!fs.existsSync(marker) && !process.env.KLL_E2E_NO_SETUP) {
+    console.log(`[e2e] ${marker} not found: running scripts/e2e/setup.sh (a few minutes, once)`);
+    try {
+      execFileSync('bash', [path.join(__dirname, '..', '..', '..', 'scripts', 'e2e', 'setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 20 * 60_000 });
+    } catch (e) {
+      throw new Error(`scripts/e2e/setup.sh failed (${(e as Error).message}); ${hint}`);
+    }
+  }
   if (!fs.existsSync(marker)) throw new Error(`The end-to-end setup is missing (${marker} not found): ${hint}`);
   const ready = JSON.parse(fs.readFileSync(marker, 'utf8')) as Partial<E2eInstall>;
   const install: E2eInstall = {
