@@ -83,6 +83,13 @@ describe('language server on the fixture tree', () => {
     assert.match(summary, /Registered as:.*vm_operations_struct\.close/);
   });
 
+  it('hovers on a signature line show the entry state and why', async () => {
+    const sig = positionIn(text, 'good_close', 'struct vm_area_struct');
+    const h = hoverText(await c.request('textDocument/hover', { textDocument: { uri }, position: sig }));
+    assert.match(h.split('\n')[0], /mmap_lock on entry: write\*\* in `good_close\(\)`/);
+    assert.match(h, /entered with write from/);
+  });
+
   it('hovers on a called function show its summary', async () => {
     const pos = positionIn(text, 'indirect_close', 'refresh_stats(');
     const h = hoverText(await c.request('textDocument/hover', { textDocument: { uri }, position: { line: pos.line, character: pos.character + 2 } }));

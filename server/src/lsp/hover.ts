@@ -4,7 +4,7 @@
  * Markdown with a short first line.
  */
 import type { Hover } from 'vscode-languageserver';
-import { describeFunction, type ExplainCache, type FunctionDescription, functionAtLine, spanContains } from '../engine/explain';
+import { describeFunction, entryReason, type ExplainCache, type FunctionDescription, functionAtLine, spanContains } from '../engine/explain';
 import { formatState } from '../engine/lock-state-json';
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
@@ -58,7 +58,12 @@ export function computeHover(p: Program, cache: ExplainCache, root: string, file
     const value = [head, '', ...why, '', '---', '', summaryMarkdown(describeFunction(p, callee.ref), root)].join('\n');
     return { contents: { kind: 'markdown', value }, range: spanRange(callee.at) };
   }
-  if (!info) return null;
+  if (!info) {
+    // The signature and the lines before the first statement: the state the function is entered with.
+    const entry = p.entryModes(ref);
+    const lines = [`**mmap_lock on entry: ${entry.join('|')}** in ${code(ref.fn.name + '()')}`, '', ...entry.map((m) => `- ${entryReason(p, ref, m)}`)];
+    return { contents: { kind: 'markdown', value: lines.join('\n') } };
+  }
   const where = `in ${code(ref.fn.name + '()')}`;
   const out: string[] = [];
   if (lockCall) {
