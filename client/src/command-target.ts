@@ -43,6 +43,13 @@ function readArgs(arg: unknown): FunctionCommandArgs {
 }
 
 /** The target, or a sentence saying why there is none. */
+/** What a command says when the server finds no function for it (by name, or at the cursor). */
+export function noFunctionMessage(name: string | undefined): string {
+  return name
+    ? `Kernel Lock Lens: no function named ${name} is indexed.`
+    : 'Kernel Lock Lens: the cursor is not inside a function the analysis knows. Put it in a function body, or select a function name.';
+}
+
 export function resolveTarget(arg: unknown): FunctionTarget | string {
   const a = readArgs(arg);
   if (a.function) {

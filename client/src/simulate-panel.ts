@@ -10,6 +10,7 @@ import {
   type SimulateParams,
   type SimulateResult,
 } from '../../server/src/lsp/protocol';
+import { noFunctionMessage } from './command-target';
 import { formatLockState } from './lock-state-text';
 import type { ServerRequests } from './server-requests';
 import { renderSimulateHtml, renderSimulateMessageHtml } from './simulate-webview-html';
@@ -66,11 +67,7 @@ export class SimulatePanel implements vscode.Disposable {
     );
     if (result === undefined) return undefined;
     if (result === null || !Array.isArray(result.paths)) {
-      void vscode.window.showInformationMessage(
-        params.function
-          ? `Kernel Lock Lens: no function named ${params.function} is indexed.`
-          : 'Kernel Lock Lens: the cursor is not inside a function the analysis knows. Put it in a function body, or select a function name.',
-      );
+      void vscode.window.showInformationMessage(noFunctionMessage(params.function));
       return undefined;
     }
     this.result = result;

@@ -9,6 +9,7 @@ import {
   type FunctionSummaryParams,
   type FunctionSummaryResult,
 } from '../../server/src/lsp/protocol';
+import { noFunctionMessage } from './command-target';
 import type { ServerRequests } from './server-requests';
 
 export const SUMMARY_SCHEME = 'kernel-lock-lens';
@@ -43,11 +44,7 @@ export class FunctionSummaryView implements vscode.TextDocumentContentProvider, 
     );
     if (result === undefined) return undefined;
     if (result === null || typeof result.markdown !== 'string') {
-      void vscode.window.showInformationMessage(
-        params.function
-          ? `Kernel Lock Lens: no function named ${params.function} is indexed.`
-          : 'Kernel Lock Lens: the cursor is not inside a function the analysis knows. Put it in a function body, or select a function name.',
-      );
+      void vscode.window.showInformationMessage(noFunctionMessage(params.function));
       return undefined;
     }
     this.last = result;

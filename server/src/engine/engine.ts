@@ -136,12 +136,6 @@ export class LockEngine {
     this.analyse();
   }
 
-  /** Adds or replaces several files' IR at once (one analysis for all of them). */
-  replaceIRs(irs: FileIR[]): void {
-    for (const ir of irs) this.addFileIR(ir);
-    this.analyse();
-  }
-
   annotate(rel: string): FileAnnotation {
     const ir = this.files.get(rel);
     if (!ir) throw new UsageError(`${rel} is not in the index (is it under --root?)`);

@@ -59,7 +59,6 @@ export class FolderSession {
   disposed = false;
   private abort?: AbortController;
   private indexRun = 0;
-  lastEditMs = 0;
   indexMs = 0;
 
   constructor(
@@ -176,7 +175,6 @@ export class FolderSession {
     const d = this.docs.get(rel);
     if (!d || d.applied >= d.version) return;
     const version = d.version;
-    const t0 = performance.now();
     if (d.parsedVersion !== version) {
       const r = await d.parser.parse(d.text);
       d.ir = r.ir;
@@ -185,7 +183,6 @@ export class FolderSession {
     if (this.docs.get(rel) !== d) return;
     this.engine.updateFileIR(d.ir!);
     d.applied = version;
-    this.lastEditMs = performance.now() - t0;
     this.events.changed(this, [rel]);
   }
 
@@ -276,10 +273,6 @@ export class FolderSession {
         this.events.log(`${rel}: ${(e as Error).message}`);
       }
     }
-  }
-
-  cancelIndex(): void {
-    this.abort?.abort();
   }
 
   dispose(): void {
