@@ -24,8 +24,8 @@ Options:
   --root DIR        the kernel tree (required); paths are relative to it
   --json            machine-readable output
   --sarif           SARIF 2.1.0 (check only)
-  --no-cache        do not read or write the parse cache
-  --cache-dir DIR   where the parse cache lives (default: $XDG_CACHE_HOME/kernel-lock-lens)
+  --no-cache        do not read or write the caches (parses and check results)
+  --cache-dir DIR   where the caches live (default: $XDG_CACHE_HOME/kernel-lock-lens)
   --prefer PATHS    comma-separated path prefixes whose definitions win when a name is defined twice
   --quiet           no progress on stderr
   -h, --help        this text
@@ -139,16 +139,19 @@ async function check(paths: string[], args: Args, out: (s: string) => void, err:
   const engine = await openEngine(args, [], progress);
   const diags = engine.check(paths.length ? paths : undefined);
   const s = engine.indexStats!;
+  // From the run that stored the result when it came from the result cache (nothing was analysed now).
+  const f = engine.figures();
   const stats = {
-    files: engine.files.size,
+    files: f.files,
     discovered: s.discovered,
     parsed: s.parsed,
     fromCache: s.fromCache,
-    functions: engine.program.stats.functions,
-    analysed: engine.program.stats.analysed,
+    functions: f.functions,
+    analysed: f.analysed,
     diagnostics: diags.length,
     ms: Date.now() - t0,
-    parseFailures: [...engine.files.values()].filter((f) => f.errorBytes > 0).length,
+    parseFailures: f.parseFailures,
+    resultCache: engine.resultCache,
   };
   if (args.flags.has('sarif')) out(JSON.stringify(sarif(diags, VERSION), null, 1));
   else if (args.flags.has('json')) out(JSON.stringify({ diagnostics: diags.map(diagnosticJson), stats }, null, 1));

@@ -7,13 +7,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FnRef } from '../interproc/function-table';
 import { Program, type ProgramOptions } from '../interproc/program';
-import { indexTree, type IndexOptions, type IndexStats, UsageError } from '../index/workspace-index';
+import { defaultCacheRoot } from '../index/ir-cache';
+import { type IndexOptions, type IndexStats, loadCachedIR, loadTree, type ScannedFile, scanTree, type TreeScan, UsageError } from '../index/workspace-index';
 import type { Mode } from '../lockflow/modes';
 import type { FileIR } from '../parse/ir';
 import { parseFileText } from '../parse/parse-file';
 import { runRules } from '../rules/lock-rules';
 import type { Diagnostic } from '../rules/diagnostic';
 import { annotateFunction, type FunctionAnnotation } from './annotate';
+import { type CheckFigures, engineBuildId, ResultCache, stableText, type StoredResult } from './result-cache';
 import { simulate, type SimOptions, type SimResult } from './simulate';
 
 export interface EngineOptions extends ProgramOptions, Omit<IndexOptions, 'root'> {
@@ -39,31 +41,56 @@ export function rootRelative(root: string, file: string): string {
   return fromCwd.startsWith('..') || path.isAbsolute(fromCwd) ? slash(file) : slash(fromCwd) || '.';
 }
 
+/** What the last `check` did with the result cache: reused a stored result, stored a new one, or was not allowed to. */
+export type ResultCacheUse = 'hit' | 'miss' | 'off';
+
+/** Options that say where things are or how a run reports, not what it finds: left out of result keys. */
+const NOT_IN_RESULT_KEY = new Set(['root', 'cacheRoot', 'noCache', 'onProgress', 'signal', 'pool']);
+
 export class LockEngine {
-  readonly program: Program;
-  readonly files = new Map<string, FileIR>();
+  private readonly prog: Program;
+  private readonly fileMap = new Map<string, FileIR>();
   indexStats?: IndexStats;
   problems: string[] = [];
   analyseMs = 0;
   /** Bumped after every change to the program: caches of query results key on it. */
   generation = 0;
+  /** What the last `check` did with the result cache. */
+  resultCache: ResultCacheUse = 'off';
+  /** Whole-program analyses this engine has run (0 after a check answered from the result cache). */
+  analyses = 0;
+  /** Whether the program has been analysed since its files last changed (analysis runs on first need). */
+  private analysed = false;
+  /** The scan the engine was opened from, while the engine still holds exactly those files (else undefined). */
+  private scan?: TreeScan;
+  /** Files whose IR is in the parse cache and not read yet (read on first need, in path order). */
+  private deferred?: { scan: TreeScan; files: ScannedFile[]; ready: Map<string, FileIR> };
+  private results?: ResultCache;
+  private stored?: StoredResult;
 
   private constructor(readonly root: string, readonly options: EngineOptions) {
-    this.program = new Program(options);
+    this.prog = new Program(options);
   }
 
   /**
-   * Indexes the tree and analyses it. `overrides`, called once the files are
-   * parsed, gives IR that replaces what is on disk (an editor's open documents).
+   * Indexes the tree: finds and hashes its files and parses those the cache does not hold. Reading
+   * cached parses and the analysis wait until something needs them, so a \`check\` whose result
+   * is cached does neither. `overrides`, called once the files are read, gives IR that replaces
+   * what is on disk (an editor's open documents); it makes the engine read every file now.
    */
   static async open(options: EngineOptions, overrides?: () => FileIR[]): Promise<LockEngine> {
     const e = new LockEngine(path.resolve(options.root), options);
-    const idx = await indexTree({ ...options, root: options.root });
-    e.indexStats = idx.stats;
-    e.problems = idx.problems;
-    for (const f of idx.files) e.addFileIR(f);
-    for (const f of overrides?.() ?? []) e.addFileIR(f);
-    e.analyse();
+    const scan = await scanTree({ ...options, root: options.root });
+    const loaded = await loadTree(scan, options, !overrides);
+    e.indexStats = scan.stats;
+    e.problems = scan.problems;
+    if (loaded.deferred.length) e.deferred = { scan, files: scan.files, ready: loaded.ready };
+    else for (const f of scan.files) e.addFileIR(loaded.ready.get(f.rel)!);
+    if (overrides) for (const f of overrides()) e.addFileIR(f);
+    else {
+      e.scan = scan;
+      if (scan.cache?.usable) e.results = new ResultCache(options.cacheRoot ?? defaultCacheRoot());
+    }
     return e;
   }
 
@@ -77,20 +104,68 @@ export class LockEngine {
     return e;
   }
 
+  /** The analysed program (analysing it now if that has not happened yet). */
+  get program(): Program {
+    this.ensureAnalysed();
+    return this.prog;
+  }
+
+  /** Every indexed file's IR, by root-relative path (reading cached parses now if that has not happened yet). */
+  get files(): Map<string, FileIR> {
+    this.ensureLoaded();
+    return this.fileMap;
+  }
+
+  /** How many files the engine holds, without reading their parses. */
+  get fileCount(): number {
+    return this.deferred ? this.deferred.files.length : this.fileMap.size;
+  }
+
+  /** Reads the parses that open() left in the cache, in path order (the order the table must see them in). */
+  ensureLoaded(): void {
+    const d = this.deferred;
+    if (!d) return;
+    this.deferred = undefined;
+    for (const f of d.files) this.addFileIRQuietly(d.ready.get(f.rel) ?? loadCachedIR(d.scan, f));
+  }
+
+  /** Analyses the program if its files changed since the last analysis (or it never ran). */
+  ensureAnalysed(): void {
+    this.ensureLoaded();
+    if (!this.analysed) this.analyse();
+  }
+
   /** Relative path of a file given as the user typed it (relative to the root, or to cwd inside the root). */
   rel(file: string): string {
     return rootRelative(this.root, file);
   }
 
+  /** Adds or replaces a file; the program is analysed again on next need. */
   addFileIR(ir: FileIR): void {
-    this.program.table.removeFile(ir.file);
-    this.files.set(ir.file, ir);
-    this.program.table.addFile(ir);
+    this.ensureLoaded();
+    this.changed();
+    this.addFileIRQuietly(ir);
+    this.analysed = false;
+  }
+
+  private addFileIRQuietly(ir: FileIR): void {
+    this.prog.table.removeFile(ir.file);
+    this.fileMap.set(ir.file, ir);
+    this.prog.table.addFile(ir);
+  }
+
+  /** The engine no longer holds exactly the files it was opened from: results it computes are not stored. */
+  private changed(): void {
+    this.scan = undefined;
+    this.stored = undefined;
   }
 
   analyse(): void {
+    this.ensureLoaded();
     const t = Date.now();
-    this.program.analyse();
+    this.prog.analyse();
+    this.analyses++;
+    this.analysed = true;
     this.analyseMs = Date.now() - t;
     this.generation++;
   }
@@ -103,11 +178,14 @@ export class LockEngine {
   /** Replaces one file's IR (parsed by the caller, e.g. incrementally) and re-analyses what it touches. */
   updateFileIR(ir: FileIR): { changed: number; reanalysed: number; entriesRecomputed: boolean } {
     const rel = ir.file;
+    // The update is incremental from an analysed program.
+    this.ensureAnalysed();
+    this.changed();
     this.generation++;
     // A new file goes through the same incremental path: its functions are all "changed", and
     // callers elsewhere that now resolve to them are re-analysed when their summaries appear.
     const result = this.program.update(ir);
-    this.files.set(rel, ir);
+    this.fileMap.set(rel, ir);
     return result;
   }
 
@@ -115,8 +193,8 @@ export class LockEngine {
   removeFile(rel: string): void {
     if (!this.files.has(rel)) return;
     this.updateFileIR({ file: rel, functions: [], callbacks: [], errorLines: [], errorBytes: 0, bytes: 0, notes: [] });
-    this.program.table.removeFile(rel);
-    this.files.delete(rel);
+    this.prog.table.removeFile(rel);
+    this.fileMap.delete(rel);
     this.generation++;
   }
 
@@ -143,17 +221,72 @@ export class LockEngine {
     return { file: rel, functions: refs.map((r) => annotateFunction(this.program, r)), notes: ir.notes };
   }
 
+  /**
+   * Diagnostics of the whole index, or of the files under `files`. While the engine holds exactly
+   * the files it was opened from, the result comes from the result cache when stored there, and
+   * is stored there when this call had to analyse.
+   */
   check(files?: string[]): Diagnostic[] {
     const set = files?.length ? new Set(this.expandPaths(files)) : undefined;
-    return runRules(this.program, { files: set });
+    const key = this.resultKey(set);
+    if (key !== undefined) {
+      const hit = this.results!.load(key);
+      if (hit) {
+        this.resultCache = 'hit';
+        this.stored = hit;
+        return hit.diagnostics;
+      }
+    }
+    const analysing = !this.analysed;
+    const diags = runRules(this.program, { files: set });
+    this.resultCache = key === undefined ? 'off' : 'miss';
+    this.stored = undefined;
+    if (key !== undefined && analysing) this.results!.store(key, { figures: this.figures(), diagnostics: diags });
+    return diags;
   }
 
-  /** Paths or directory prefixes -> indexed files under them. */
+  /**
+   * Figures for a check's report: files, functions, functions analysed, files with parse errors.
+   * After a check served from the result cache, those of the run that stored it (nothing is analysed for them).
+   */
+  figures(): CheckFigures {
+    if (this.stored && !this.analysed) return { ...this.stored.figures };
+    const files = this.files;
+    return {
+      files: files.size,
+      functions: this.program.stats.functions,
+      analysed: this.program.stats.analysed,
+      parseFailures: [...files.values()].filter((f) => f.errorBytes > 0).length,
+    };
+  }
+
+  /**
+   * The result cache's key for a check of `scope` (undefined: the whole index), or undefined when
+   * results may not be cached: no cache, the engine changed since it was opened, a file without a
+   * content hash, or an option that cannot be written down (a filter function).
+   */
+  private resultKey(scope: Set<string> | undefined): string | undefined {
+    const scan = this.scan;
+    if (!scan || !this.results) return undefined;
+    const opts: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.options)) if (!NOT_IN_RESULT_KEY.has(k)) opts[k] = v;
+    const optionText = stableText(opts);
+    if (optionText === undefined || scan.files.some((f) => !f.hash)) return undefined;
+    return ResultCache.key([
+      engineBuildId(),
+      optionText,
+      scan.files.map((f) => `${f.rel}\t${f.hash}`).join('\n'),
+      scope ? [...scope].sort().join('\n') : '*',
+    ]);
+  }
+
+  /** Paths or directory prefixes -> indexed files under them (known without reading their parses). */
   expandPaths(paths: string[]): string[] {
+    const rels = this.deferred ? this.deferred.files.map((f) => f.rel) : [...this.fileMap.keys()];
     const out: string[] = [];
     for (const p of paths) {
       const r = this.rel(p).replace(/\/$/, '');
-      for (const f of this.files.keys()) if (f === r || f.startsWith(r + '/') || r === '' || r === '.') out.push(f);
+      for (const f of rels) if (f === r || f.startsWith(r + '/') || r === '' || r === '.') out.push(f);
     }
     return out;
   }

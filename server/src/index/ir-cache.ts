@@ -77,12 +77,22 @@ export class IrCache {
     }
   }
 
+  /** Whether the cache holds a parse for this content (without reading it). */
+  has(hash: string): boolean {
+    return !this.disabled && fs.existsSync(path.join(this.dir, 'ir', hash + '.json'));
+  }
+
   store(hash: string, ir: FileIR): void {
+    this.storeText(hash, JSON.stringify(ir));
+  }
+
+  /** Stores IR already serialised (as a parse worker sends it). */
+  storeText(hash: string, json: string): void {
     if (this.disabled) return;
     try {
       const file = path.join(this.dir, 'ir', hash + '.json');
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(ir));
+      fs.writeFileSync(tmp, json);
       fs.renameSync(tmp, file);
     } catch {
       this.disabled = true;

@@ -1,4 +1,5 @@
 /** A small pool of parse workers; falls back to parsing in this thread when workers cannot start. */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -10,8 +11,12 @@ import type { ParseReply, ParseRequest } from './parse-worker';
 
 export interface ParsedFile {
   ir: FileIR;
+  /** The IR as JSON text (what the cache stores). */
+  json: string;
   hash: string;
 }
+
+const WORKER_SCRIPT = path.join(__dirname, 'parse-worker.js');
 
 export class ParsePool {
   private workers: Worker[] = [];
@@ -20,12 +25,16 @@ export class ParsePool {
   private inflight = new Map<number, { resolve: (r: ParsedFile) => void; reject: (e: Error) => void; worker: Worker }>();
   private nextId = 0;
 
-  constructor(size = Math.min(4, Math.max(1, os.cpus().length))) {
-    const script = path.join(__dirname, 'parse-worker.js');
-    if (size > 1 && fs.existsSync(script)) {
+  /** Workers a pool starts by default: one per core, at most four. */
+  static defaultSize(): number {
+    return Math.min(4, Math.max(1, os.cpus().length));
+  }
+
+  constructor(size = ParsePool.defaultSize()) {
+    if (size > 1 && fs.existsSync(WORKER_SCRIPT)) {
       for (let i = 0; i < size; i++) {
         try {
-          const w = new Worker(script);
+          const w = new Worker(WORKER_SCRIPT);
           w.on('message', (m: ParseReply) => this.onReply(w, m));
           w.on('error', (err) => this.onWorkerError(w, err));
           w.unref();
@@ -67,7 +76,7 @@ export class ParsePool {
     w.unref();
     this.idle.push(w);
     if (job) {
-      if (m.ir && m.hash) job.resolve({ ir: m.ir, hash: m.hash });
+      if (m.json !== undefined && m.hash) job.resolve({ ir: JSON.parse(m.json) as FileIR, json: m.json, hash: m.hash });
       else job.reject(new Error(m.error ?? 'worker failed'));
     }
     this.pump();
@@ -98,5 +107,14 @@ export class ParsePool {
 
 async function parseHere(abs: string, rel: string): Promise<ParsedFile> {
   const bytes = fs.readFileSync(abs);
-  return { ir: await parseFileBytes(rel, bytes), hash: contentHash(bytes) };
+  // Through JSON like a worker's reply, so every file's IR has the same form whichever way it came.
+  const json = JSON.stringify(await parseFileBytes(rel, bytes));
+  return { ir: JSON.parse(json) as FileIR, json, hash: contentHash(bytes) };
+}
+
+/** Parses one file synchronously, in a child process running the worker script. Throws when that fails. */
+export function parseFileSync(abs: string, rel: string): FileIR {
+  if (!fs.existsSync(WORKER_SCRIPT)) throw new Error('the parse worker script is missing');
+  const json = execFileSync(process.execPath, [WORKER_SCRIPT, '--parse', abs, rel], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(json) as FileIR;
 }

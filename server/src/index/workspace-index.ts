@@ -9,7 +9,7 @@ import type { FileIR } from '../parse/ir';
 import { emptyFileIR } from '../parse/parse-file';
 import { discoverFiles, type FoundFile, makePrefilter, readInto } from './discover';
 import { contentHash, defaultCacheRoot, IrCache } from './ir-cache';
-import { ParsePool } from './worker-pool';
+import { ParsePool, parseFileSync } from './worker-pool';
 
 export interface IndexOptions {
   root: string;
@@ -55,7 +55,30 @@ export class IndexCancelled extends Error {
   }
 }
 
-export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
+/** One selected file of a scan: where it is and (when it could be read) its content hash. */
+export interface ScannedFile {
+  rel: string;
+  abs: string;
+  size: number;
+  mtimeMs: number;
+  /** Content hash; undefined when the file could not be read. */
+  hash?: string;
+}
+
+/** What a scan found: the selected files (sorted by path) and the cache that knows their parses. */
+export interface TreeScan {
+  root: string;
+  files: ScannedFile[];
+  problems: string[];
+  cache?: IrCache;
+  stats: IndexStats;
+}
+
+/**
+ * Finds the tree's files and keeps those the prefilter picks, with their content hashes (from
+ * the cache's manifest when size and mtime are unchanged, else read and hashed). Parses nothing.
+ */
+export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
   const root = path.resolve(opts.root);
   let st: fs.Stats;
   try {
@@ -69,34 +92,31 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
   let found = discoverFiles(root, (m) => problems.push(m));
   if (opts.scope?.length) found = found.filter((f) => opts.scope!.some((s) => f.rel === s || f.rel.startsWith(s.replace(/\/?$/, '/'))));
   if (opts.filter) found = found.filter((f) => opts.filter!(f.rel));
-  const cancelled = () => {
-    if (opts.signal?.aborted) throw new IndexCancelled();
-  };
   const t1 = Date.now();
   const include = new Set((opts.include ?? []).map((f) => f.replace(/\\/g, '/')));
   const cache = opts.noCache ? undefined : new IrCache(opts.cacheRoot ?? defaultCacheRoot(), root, (opts.extraTokens ?? []).join(','));
   const prefilter = makePrefilter(opts.extraTokens);
-  const selected: Array<{ f: FoundFile; hash?: string }> = [];
+  const selected: ScannedFile[] = [];
   let done = 0;
   // Synchronous reads into one buffer: ~55k small files go faster this way than through promises.
   const scratch = Buffer.alloc(1 << 20);
   const step = (f: FoundFile) => {
     const known = cache?.lookup(f.rel, f.size, f.mtimeMs);
-    if (known) {
-      if (known.hit || include.has(f.rel)) selected.push({ f, hash: known.hash });
+    if (known && (known.hash || !include.has(f.rel))) {
+      if (known.hit || include.has(f.rel)) selected.push({ ...f, hash: known.hash });
     } else {
       try {
         const bytes = readInto(f.abs, scratch);
         const hit = prefilter(bytes);
         const hash = hit || include.has(f.rel) ? contentHash(bytes) : '';
         cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash, hit });
-        if (hit || include.has(f.rel)) selected.push({ f, hash });
+        if (hit || include.has(f.rel)) selected.push({ ...f, hash });
       } catch (err) {
         problems.push(`cannot read ${f.rel}: ${(err as Error).message}`);
       }
     }
     if (++done % 2000 === 0) {
-      cancelled();
+      if (opts.signal?.aborted) throw new IndexCancelled();
       opts.onProgress?.('scanning', done, found.length);
     }
   };
@@ -106,55 +126,109 @@ export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
   // Explicit files outside the discovered set (outside the tree's C files) are still analysed.
+  const have = new Set(selected.map((s) => s.rel));
   for (const rel of include) {
-    if (!selected.some((s) => s.f.rel === rel)) {
-      const abs = path.join(root, rel);
-      try {
-        const s = fs.statSync(abs);
-        selected.push({ f: { rel, abs, size: s.size, mtimeMs: s.mtimeMs } });
-      } catch {
-        problems.push(`cannot read ${rel}`);
-      }
+    if (have.has(rel)) continue;
+    const abs = path.join(root, rel);
+    let s: fs.Stats;
+    try {
+      s = fs.statSync(abs);
+    } catch {
+      problems.push(`cannot read ${rel}`);
+      continue;
     }
+    let hash: string | undefined;
+    try {
+      hash = contentHash(fs.readFileSync(abs));
+    } catch {
+      // Unreadable: parsing it fails too, and the file becomes a note.
+    }
+    selected.push({ rel, abs, size: s.size, mtimeMs: s.mtimeMs, hash });
   }
-  selected.sort((a, b) => (a.f.rel < b.f.rel ? -1 : 1));
+  selected.sort((a, b) => (a.rel < b.rel ? -1 : 1));
   const t2 = Date.now();
-  const pool = opts.pool ?? new ParsePool();
-  const files: FileIR[] = [];
-  let parsed = 0;
-  let fromCache = 0;
-  done = 0;
-  await runLimited(selected, pool.threads * 2, async ({ f, hash }) => {
-    if (opts.signal?.aborted) return;
-    let ir = hash && cache ? cache.load(hash, f.rel) : undefined;
-    if (ir) fromCache++;
-    else {
-      try {
-        const r = await pool.parse(f.abs, f.rel);
-        ir = r.ir;
-        parsed++;
-        cache?.store(r.hash, ir);
-        cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash: r.hash, hit: true });
-      } catch (err) {
-        ir = emptyFileIR(f.rel, f.size, `could not be analysed: ${(err as Error).message}`);
-      }
-    }
-    files.push(ir);
-    if (++done % 25 === 0 || done === selected.length) opts.onProgress?.('parsing', done, selected.length);
-  });
-  const threads = pool.threads;
-  if (!opts.pool) await pool.close();
-  if (opts.signal?.aborted) {
-    cache?.flush();
-    throw new IndexCancelled();
-  }
-  cache?.flush();
-  files.sort((a, b) => (a.file < b.file ? -1 : 1));
   return {
-    files,
+    root,
+    files: selected,
     problems,
-    stats: { discovered: found.length, selected: selected.length, parsed, fromCache, discoverMs: t1 - t0, prefilterMs: t2 - t1, parseMs: Date.now() - t2, threads },
+    cache,
+    stats: { discovered: found.length, selected: selected.length, parsed: 0, fromCache: 0, discoverMs: t1 - t0, prefilterMs: t2 - t1, parseMs: 0, threads: 0 },
   };
+}
+
+/** The IR of a scan's files: `ready` holds what was parsed (or loaded); `deferred` are in the cache, to load with `loadCachedIR`. */
+export interface LoadedTree {
+  ready: Map<string, FileIR>;
+  deferred: ScannedFile[];
+}
+
+/**
+ * Parses the scan's files that the cache does not hold (in worker threads) and stores their IR
+ * in the cache. With `defer`, files whose IR the cache holds are left for `loadCachedIR`;
+ * without, they are loaded now. Updates `scan.stats`.
+ */
+export async function loadTree(scan: TreeScan, opts: IndexOptions, defer: boolean): Promise<LoadedTree> {
+  const t0 = Date.now();
+  const cache = scan.cache;
+  const ready = new Map<string, FileIR>();
+  const deferred: ScannedFile[] = [];
+  const toLoad: ScannedFile[] = [];
+  for (const f of scan.files) {
+    if (defer && f.hash && cache?.has(f.hash)) deferred.push(f);
+    else toLoad.push(f);
+  }
+  // Workers start only when something needs parsing (a warm run parses nothing).
+  let pool = opts.pool;
+  let threads = 0;
+  let parsed = 0;
+  let fromCache = deferred.length;
+  let done = 0;
+  try {
+    await runLimited(toLoad, 2 * ParsePool.defaultSize(), async (f) => {
+      if (opts.signal?.aborted) return;
+      let ir = f.hash && cache ? cache.load(f.hash, f.rel) : undefined;
+      if (ir) fromCache++;
+      else {
+        try {
+          pool ??= new ParsePool();
+          threads = pool.threads;
+          const r = await pool.parse(f.abs, f.rel);
+          ir = r.ir;
+          parsed++;
+          cache?.storeText(r.hash, r.json);
+          cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash: r.hash, hit: true });
+        } catch (err) {
+          ir = emptyFileIR(f.rel, f.size, `could not be analysed: ${(err as Error).message}`);
+        }
+      }
+      ready.set(f.rel, ir);
+      if (++done % 25 === 0 || done === toLoad.length) opts.onProgress?.('parsing', done, toLoad.length);
+    });
+  } finally {
+    if (pool && !opts.pool) await pool.close();
+    cache?.flush();
+  }
+  if (opts.signal?.aborted) throw new IndexCancelled();
+  Object.assign(scan.stats, { parsed, fromCache, parseMs: Date.now() - t0, threads });
+  return { ready, deferred };
+}
+
+/** A deferred file's IR, read from the cache now; parsed in a child process if the cached copy is gone or damaged. */
+export function loadCachedIR(scan: TreeScan, f: ScannedFile): FileIR {
+  const ir = f.hash ? scan.cache?.load(f.hash, f.rel) : undefined;
+  if (ir) return ir;
+  try {
+    return parseFileSync(f.abs, f.rel);
+  } catch (err) {
+    return emptyFileIR(f.rel, f.size, `could not be analysed: ${(err as Error).message}`);
+  }
+}
+
+export async function indexTree(opts: IndexOptions): Promise<IndexResult> {
+  const scan = await scanTree(opts);
+  const { ready } = await loadTree(scan, opts, false);
+  const files = scan.files.map((f) => ready.get(f.rel)!);
+  return { files, problems: scan.problems, stats: scan.stats };
 }
 
 async function runLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
