@@ -12,7 +12,7 @@ import { formatState } from '../server/src/engine/lock-state-json';
 import { type Expectation, readExpectations } from './helpers/expectations';
 import { FIXTURE_TREE } from './helpers/trees';
 
-const files = ['mm/conditional.c', 'mm/callbacks.c', 'mm/rules.c', 'mm/summaries.c', 'mm/shapes.c', 'mm/deviant.c', 'mm/teardown.c', 'mm/flags.c'];
+const files = ['mm/conditional.c', 'mm/callbacks.c', 'mm/rules.c', 'mm/summaries.c', 'mm/shapes.c', 'mm/deviant.c', 'mm/teardown.c', 'mm/flags.c', 'mm/indirect.c'];
 
 describe('fixture expectations', () => {
   let engine: LockEngine;

@@ -14,7 +14,8 @@ import { entryChain } from '../server/src/interproc/provenance';
 import { fnIn, lineOf } from './helpers/find';
 import { kernelTree, REPO } from './helpers/trees';
 
-const ASSERT_CALL = /\b(mmap_assert_write_locked|mmap_assert_locked|lockdep_assert_held_write|lockdep_assert_held_read|lockdep_assert_held)\s*\(([^;]*mmap_(?:lock|sem)[^;]*|[^;&]*)\)\s*;/g;
+/** An assertion on mmap_lock inside a body: a call statement whose arguments span no brace (a definition's header would). */
+const ASSERT_CALL = /\b(mmap_assert_write_locked|mmap_assert_locked|lockdep_assert_held_write|lockdep_assert_held_read|lockdep_assert_held)\s*\(([^;{}]*mmap_(?:lock|sem)[^;{}]*|[^;&{}]*)\)\s*;/g;
 
 for (const ver of ['6.12', '6.1'] as const) {
   describe(`linux ${ver}`, () => {
@@ -113,7 +114,7 @@ for (const ver of ['6.12', '6.1'] as const) {
 }
 
 /** Measured figures minus a margin; raise as the engine improves. The goal is 90. */
-const ASSERT_FLOOR: Record<string, number> = { '6.12': 24, '6.1': 24 };
+const ASSERT_FLOOR: Record<string, number> = { '6.12': 50, '6.1': 44 };
 
 describe('linux 6.12 mm/ baseline', () => {
   it('the diagnostics on mm/ are exactly the reviewed baseline (npm run baseline after a deliberate change)', async (t) => {

@@ -27,6 +27,10 @@ export function proseRequirement(comment: string | undefined): ProseRequirement 
     if (!/mmap[_ ](lock|sem)|mmap semaphore|mmap_(read|write)_lock/i.test(s) || !CONTEXT_CUE.test(s)) continue;
     // "drops the mmap_lock", "may release": an effect, not a requirement on entry.
     if (/\b(drops?|releases?|unlocks?|takes?|acquires?|grabs?|will (take|acquire|lock))\b[^.;]{0,20}(the )?mmap/i.test(s) && !/context:|caller/i.test(s)) continue;
+    // "it warns if mmap_lock is not held, which might be the case here": a condition, not a requirement.
+    if (/\b(if|whether|in case|might|unless)\b[^.;]{0,30}(mmap[_ ](lock|sem)|mmap semaphore)/i.test(s) && !/context:|must|caller/i.test(s)) continue;
+    // "called with either vma-lock or mmap_lock held": the per-VMA lock alone (no mmap_lock) is allowed too.
+    if (/\b(per[- ]vma|vma)[- _]lock\w*\s+or\b|\bor\s+(the\s+)?(per[- ]vma|vma)[- _]lock/i.test(s)) continue;
     const text = s.length > 160 ? s.slice(0, 157) + '...' : s;
     if (NOT_HELD.test(s)) return { modes: ['none'], text };
     if (WRITE.test(s) && !/\bor\b[^.;]{0,12}\bread|\bread\b[^.;]{0,12}\bor\b/i.test(s)) return { modes: ['write'], text };

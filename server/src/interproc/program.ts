@@ -20,6 +20,12 @@ import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from '.
 export interface EntrySource {
   kind: 'caller' | 'callback' | 'root';
   modes: Mode[];
+  /**
+   * Modes this caller brings that the function's requirement (assertion,
+   * documentation) rules out: not assumed inside the function, because the
+   * call itself is where they are wrong (LL005 there).
+   */
+  refused?: Mode[];
   caller?: string;
   callerId?: string;
   file?: string;
@@ -600,14 +606,70 @@ export class Program {
     const implsOf = this.collectRegistrations();
     // Who calls whom: a call means the definition the default configuration builds, and code
     // outside that configuration (mm/nommu.c, other architectures) calls nothing on its behalf.
+    const invokesParam = (w: FnRef, k: number): boolean => !!w.fn.params[k] && w.calls.has(w.fn.params[k]);
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
       if (this.table.notBuiltReason(caller)) return [];
-      const cb = callbackCall(site.f);
+      const cb = callbackCall(site.f) ?? memberCall(site.f);
       if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return [];
+      if (caller.fn.params.includes(site.f)) {
+        // A walker with no lock effect of its own calls `visit` in the state its caller passed it
+        // in: that edge is made at each passing call (below), so walkers do not merge their callers.
+        if (!this.flows.get(caller.id)) return [];
+        return (passed.get(`${caller.id}\0${site.f}`) ?? []).map((ref) => ({ ref, via: `${caller.fn.name}()'s ${site.f} parameter` }));
+      }
       const ref = this.table.resolve(site.f, caller.file);
-      return ref ? [{ ref }] : [];
+      if (!ref) return [];
+      const out: Array<{ ref: FnRef; via?: string }> = [{ ref }];
+      if (!this.flows.get(ref.id)) {
+        for (let k = 0; k < site.a.length; k++) {
+          const a = site.a[k];
+          if (!invokesParam(ref, k) || !/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || caller.fn.params.includes(a)) continue;
+          const g = this.table.resolve(a.replace(/^&/, ''), caller.file);
+          if (g && g !== ref) out.push({ ref: g, via: `passed to ${ref.fn.name}()` });
+        }
+      }
+      return out;
     };
+    // `walk->ops->test_walk(...)`, `event->pmu->event_mapped(...)`: a member call through an ops
+    // struct we have no field table for means that member of the one struct type that registers it.
+    const structsOf = new Map<string, Set<string>>();
+    for (const key of implsOf.keys()) {
+      const dot = key.indexOf('.');
+      const member = key.slice(dot + 1);
+      let set = structsOf.get(member);
+      if (!set) structsOf.set(member, (set = new Set()));
+      set.add(key.slice(0, dot));
+    }
+    const memberCall = (callee: string): { struct: string; member: string } | undefined => {
+      const m = /(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/.exec(callee);
+      const structs = m ? structsOf.get(m[1]) : undefined;
+      return structs?.size === 1 ? { struct: [...structs][0], member: m![1] } : undefined;
+    };
+    // Functions passed as arguments to a function that calls that parameter
+    // (`madvise_walk_vmas(mm, ..., madvise_vma_behavior)`, whose loop calls `visit(vma, ...)`):
+    // the parameter's call inside the walker calls every function its callers pass for it.
+    const passed = new Map<string, FnRef[]>();
+    for (const r of all) {
+      if (this.table.notBuiltReason(r)) continue;
+      for (const site of r.sites) {
+        if (!site.a.length || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) continue;
+        let w: FnRef | undefined;
+        for (let k = 0; k < site.a.length; k++) {
+          const a = site.a[k];
+          if (!/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || r.fn.params.includes(a)) continue;
+          w ??= this.table.resolve(site.f, r.file) ?? undefined;
+          if (!w) break;
+          if (!invokesParam(w, k)) continue;
+          const g = this.table.resolve(a.replace(/^&/, ''), r.file);
+          if (!g || g === w) continue;
+          const key = `${w.id}\0${w.fn.params[k]}`;
+          const list = passed.get(key) ?? [];
+          if (!list.includes(g)) list.push(g);
+          passed.set(key, list);
+        }
+      }
+    }
     const hasCallers = new Set<string>();
     const calledBack = new Set<string>();
     for (const r of all) {
@@ -635,8 +697,18 @@ export class Program {
       return grew;
     };
     const queue: FnRef[] = [];
+    // Another configuration's definition of a function the tree calls (mm/nommu.c, a header's
+    // `#else` stub, another architecture's hook) has no callers of its own: the same call sites
+    // reach it when its configuration is built, so it is entered as its default twin is.
+    const twins: Array<{ r: FnRef; twin: FnRef }> = [];
     for (const r of all) {
-      if (hasCallers.has(r.id) && !r.fn.syscall) continue;
+      if (hasCallers.has(r.id) || r.fn.syscall || (r.fn.isStatic && !r.file.endsWith('.h'))) continue;
+      const twin = (this.table.byName.get(r.fn.name) ?? []).find((t) => t !== r && hasCallers.has(t.id) && !(t.fn.isStatic && !t.file.endsWith('.h')));
+      if (twin) twins.push({ r, twin });
+    }
+    const twinIds = new Set(twins.map((t) => t.r.id));
+    for (const r of all) {
+      if ((hasCallers.has(r.id) && !r.fn.syscall) || twinIds.has(r.id)) continue;
       const req = this.summaries.get(r.id)?.requires;
       const regs = this.registeredAs.get(r.id) ?? [];
       const reg = regs.find((x) => documentedContext(x.struct, x.member)) ?? regs[0];
@@ -654,6 +726,7 @@ export class Program {
     }
     const queued = new Set(queue.map((r) => r.id));
     let guard = 0;
+    const propagate = () => {
     while (queue.length && guard++ < 2_000_000) {
       const r = queue.shift()!;
       queued.delete(r.id);
@@ -664,9 +737,25 @@ export class Program {
         if (!modes.size) continue;
         for (const t of targetsOf(r, s.site)) {
           if (t.ref === r && !t.via) continue;
+          // Assume-guarantee: a function that asserts or documents the mode it needs is analysed
+          // in that mode; a caller bringing another is wrong at its call (LL005), not inside.
+          const req = this.assumedRequirement(t.ref);
+          let ms = [...modes];
+          let refused: Mode[] | undefined;
+          if (req && ms.some((m) => !req.modes.includes(m))) {
+            refused = ms.filter((m) => !req.modes.includes(m));
+            ms = ms.filter((m) => req.modes.includes(m));
+            if (!ms.length) {
+              if (add(t.ref, { kind: 'root', modes: req.modes, why: `entered as it requires (${req.why}); ${r.fn.name}() calls it with ${refused.join('|')}, which is wrong at that call` }) && !queued.has(t.ref.id)) {
+                queued.add(t.ref.id);
+                queue.push(t.ref);
+              }
+              continue;
+            }
+          }
           const src: EntrySource = t.via
-            ? { kind: 'callback', modes: [...modes], caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, via: t.via }
-            : { kind: 'caller', modes: [...modes], caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at };
+            ? { kind: 'callback', modes: ms, caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, via: t.via, refused }
+            : { kind: 'caller', modes: ms, caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, refused };
           if (add(t.ref, src) && !queued.has(t.ref.id)) {
             queued.add(t.ref.id);
             queue.push(t.ref);
@@ -674,9 +763,34 @@ export class Program {
         }
       }
     }
+    };
+    propagate();
+    for (const { r, twin } of twins) {
+      // The twin's own sources, so that the chain behind a mode leads to real callers.
+      for (const srcs of this.entries.get(twin.id)?.values() ?? []) {
+        for (const src of srcs) add(r, src.kind === 'root' ? src : { ...src, via: `in place of ${twin.file}:${twin.fn.at[0]}, which the default configuration builds` });
+      }
+      if (!this.entries.get(r.id)?.size) continue;
+      queued.add(r.id);
+      queue.push(r);
+    }
+    propagate();
     for (const r of all) {
       if (!this.entries.get(r.id)?.size) add(r, { kind: 'root', modes: ['none'], why: 'its callers are never entered (a call cycle with no entry point); assumed not held' });
     }
+  }
+
+  /**
+   * The requirement a function's body may assume on entry: its own or its
+   * callees' assertions and documentation. Not a bare release (a function that
+   * unlocks what it did not take says what it expects, not that it checks it).
+   */
+  assumedRequirement(r: FnRef): { modes: Mode[]; why: string } | undefined {
+    const req = this.summaries.get(r.id)?.requires;
+    // Only "held" requirements: a "must not hold" read from prose is assumed nowhere (a caller holding
+    // the lock is still flagged at its call, LL005, but the body keeps what callers bring).
+    if (!req || req.source === 'release' || !req.modes.length || req.modes.includes('none')) return undefined;
+    return req;
   }
 
   /** Callback registrations -> definitions (fills registeredAs); returns the implementations of each `struct.member`. */

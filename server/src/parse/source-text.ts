@@ -55,7 +55,7 @@ const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
  */
 export function blankAnnotations(text: string): string {
   // Ranges to blank, in order; the output is stitched from slices (no per-character array).
-  const cuts: Array<[number, number]> = [];
+  const cuts: Array<[number, number, string?]> = [];
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -99,6 +99,10 @@ export function blankAnnotations(text: string): string {
         }
       } else if (atWordStart && WORD_ANNOTATIONS.has(word)) {
         cuts.push([i, end]);
+      } else if (atWordStart && word.length >= 5 && word.includes('for_each') && closesDoBody(text, i)) {
+        // `do { ... } for_each_vma_range(vmi, vma, end);`: an iterator macro as a do-while's tail
+        // reads as `while (vmi, vma, end);`, a loop condition the analysis treats as unknown.
+        cuts.push([i, end, 'while']);
       }
       i = end;
       continue;
@@ -108,10 +112,30 @@ export function blankAnnotations(text: string): string {
   if (!cuts.length) return text;
   let out = '';
   let at = 0;
-  for (const [from, to] of cuts) {
+  for (const [from, to, put] of cuts) {
     // Newlines inside a multi-line annotation stay, so lines keep their numbers.
-    out += text.slice(at, from) + text.slice(from, to).replace(/[^\n]/g, ' ');
+    const blank = text.slice(from, to).replace(/[^\n]/g, ' ');
+    out += text.slice(at, from) + (put ? put + blank.slice(put.length) : blank);
     at = to;
   }
   return out + text.slice(at);
+}
+
+/** Whether the word at `i` follows the `}` that closes a `do { ... }` body (only blanks between). */
+function closesDoBody(text: string, i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && (text[j] === ' ' || text[j] === '\t' || text[j] === '\n' || text[j] === '\r')) j--;
+  if (text[j] !== '}') return false;
+  // Find the matching `{` (comments and strings in between are rare enough to ignore here) and look for `do` before it.
+  let depth = 0;
+  for (let k = j, steps = 0; k >= 0 && steps < 200_000; k--, steps++) {
+    const c = text[k];
+    if (c === '}') depth++;
+    else if (c === '{' && --depth === 0) {
+      let m = k - 1;
+      while (m >= 0 && /\s/.test(text[m])) m--;
+      return text.slice(Math.max(0, m - 1), m + 1) === 'do' && !/[A-Za-z0-9_]/.test(text[m - 2] ?? ' ');
+    }
+  }
+  return false;
 }

@@ -285,9 +285,14 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
       byCallee.set(target.id, list);
     }
   }
-  for (const [id, sites] of byCallee) {
+  for (const [id, all] of byCallee) {
+    const isBare = (s: Site) => s.modes.size === 1 && s.modes.has('none');
+    // Only a caller that takes or drops mmap_lock itself can deviate: one that never touches it runs
+    // under another guarantee (the per-VMA lock of a fault, an mm no one else can see yet), and
+    // is left out of the count.
+    const sites = all.filter((s) => !isBare(s) || managesLock(p, s.caller));
     const heldSites = sites.filter((s) => s.modes.size && [...s.modes].every(held));
-    const bare = sites.filter((s) => s.modes.size === 1 && s.modes.has('none'));
+    const bare = sites.filter(isBare);
     // Deviant means: at least three and three quarters of the call sites hold it, a few do not.
     if (heldSites.length < 3 || !bare.length || heldSites.length * 4 < sites.length * 3) continue;
     const target = p.table.byId.get(id)!;
@@ -306,6 +311,10 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
       });
     }
   }
+}
+
+function managesLock(p: Program, r: FnRef): boolean {
+  return !!p.flows.get(r.id)?.events.some((e) => e.kind === 'acquire' || e.kind === 'release' || e.kind === 'downgrade');
 }
 
 function dedupe(list: Diagnostic[]): Diagnostic[] {
