@@ -80,7 +80,7 @@ for (const ver of ['6.12', '6.1'] as const) {
         const text = fs.readFileSync(path.join(root, rel), 'utf8');
         let changed = false;
         const blanked = text.replace(ASSERT_CALL, (m, name: string, arg: string, offset: number) => {
-          if (name.startsWith('lockdep') && !/mmap_(lock|sem)/.test(arg)) return m;
+          if (name.startsWith('lockdep') && !/mm\s*\)?\s*(->|\.)mmap_(lock|sem)/.test(arg)) return m;
           const line = text.slice(0, offset).split('\n').length;
           sites.push({ file: rel, line, write: /write/.test(name) });
           changed = true;

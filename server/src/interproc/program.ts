@@ -604,13 +604,85 @@ export class Program {
     // Call sites with states, per caller.
     for (const r of all) this.sites.set(r.id, this.siteStates(r));
     const implsOf = this.collectRegistrations();
+    // Ops struct instances (`static const struct mm_walk_ops queue_pages_walk_ops = {...}`) and
+    // their members' implementations, for instances passed by address to a walker.
+    const byInstance = new Map<string, Array<{ ref: FnRef; struct: string; member: string }>>();
+    for (const cb of this.table.callbacks) {
+      if (!cb.instance || cb.struct === 'vm_operations_struct' || cb.struct === 'file_operations') continue;
+      const ref = this.table.resolve(cb.fn, cb.file);
+      if (!ref) continue;
+      const list = byInstance.get(cb.instance) ?? [];
+      list.push({ ref, struct: cb.struct, member: cb.member });
+      byInstance.set(cb.instance, list);
+    }
+    // Instances some call passes (`walk_page_range(mm, s, e, &queue_pages_walk_ops, &qp)`): their
+    // members run inside that call, in its state, so the walker's member calls do not merge them.
+    // A walker is a function of the index whose file calls a member of the instance through a
+    // pointer (`ops->pte_entry(...)` in mm/pagewalk.c); registration calls (proc_create(), macros) are not.
+    const calledMembers = (r: FnRef): Set<string> => {
+      const out = new Set<string>();
+      for (const site of r.sites) {
+        const m = /(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/.exec(site.f);
+        if (m) out.add(m[1]);
+      }
+      return out;
+    };
+    // Whether `w` or what it calls in its own file (a few levels down: walk_page_range ->
+    // __walk_page_range -> walk_pgd_range -> ... -> ops->pte_entry) calls one of these members.
+    const walkerMemo = new Map<string, boolean>();
+    const callsMember = (w: FnRef, members: readonly string[]): boolean => {
+      const key = `${w.id}\0${members.join(',')}`;
+      let hit = walkerMemo.get(key);
+      if (hit !== undefined) return hit;
+      hit = false;
+      const seen = new Set<string>([w.id]);
+      let layer = [w];
+      for (let depth = 0; depth < 6 && layer.length && !hit; depth++) {
+        const next: FnRef[] = [];
+        for (const f of layer) {
+          const cm = calledMembers(f);
+          if (members.some((m) => cm.has(m))) {
+            hit = true;
+            break;
+          }
+          for (const name of f.calls) {
+            const g = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? this.table.resolve(name, f.file) : undefined;
+            if (g && g.file === w.file && !seen.has(g.id)) {
+              seen.add(g.id);
+              next.push(g);
+            }
+          }
+        }
+        layer = next;
+      }
+      walkerMemo.set(key, hit);
+      return hit;
+    };
+    const walkerOf = (caller: FnRef, site: CallSite, inst: string): FnRef | undefined => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return undefined;
+      const w = this.table.resolve(site.f, caller.file);
+      return w && callsMember(w, byInstance.get(inst)!.map((x) => x.member)) ? w : undefined;
+    };
+    const passedInstances = new Set<string>();
+    for (const r of all) {
+      for (const site of r.sites) {
+        for (const a of site.a) {
+          const m = /^&?([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
+          if (m && byInstance.has(m[1]) && !byInstance.get(m[1])!.some((x) => x.struct === 'seq_operations') && walkerOf(r, site, m[1])) passedInstances.add(m[1]);
+        }
+      }
+    }
+    const passedImpl = new Set<string>();
+    for (const inst of passedInstances) for (const x of byInstance.get(inst)!) passedImpl.add(x.ref.id);
     // Who calls whom: a call means the definition the default configuration builds, and code
     // outside that configuration (mm/nommu.c, other architectures) calls nothing on its behalf.
     const invokesParam = (w: FnRef, k: number): boolean => !!w.fn.params[k] && w.calls.has(w.fn.params[k]);
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
       if (this.table.notBuiltReason(caller)) return [];
-      const cb = callbackCall(site.f) ?? memberCall(site.f);
-      if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
+      const known = callbackCall(site.f);
+      if (known) return (implsOf.get(`${known.struct}.${known.member}`) ?? []).map((ref) => ({ ref, via: `${known.struct}.${known.member}` }));
+      const cb = memberCall(site.f);
+      if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).filter((ref) => !passedImpl.has(ref.id)).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return [];
       if (caller.fn.params.includes(site.f)) {
         // A walker with no lock effect of its own calls `visit` in the state its caller passed it
@@ -619,8 +691,13 @@ export class Program {
         return (passed.get(`${caller.id}\0${site.f}`) ?? []).map((ref) => ({ ref, via: `${caller.fn.name}()'s ${site.f} parameter` }));
       }
       const ref = this.table.resolve(site.f, caller.file);
-      if (!ref) return [];
-      const out: Array<{ ref: FnRef; via?: string }> = [{ ref }];
+      const out: Array<{ ref: FnRef; via?: string }> = ref ? [{ ref }] : [];
+      for (const a of site.a) {
+        const m = /^&?([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
+        if (!m || !passedInstances.has(m[1]) || !walkerOf(caller, site, m[1])) continue;
+        for (const x of byInstance.get(m[1])!) out.push({ ref: x.ref, via: `${x.struct}.${x.member} of ${m[1]}, passed to ${site.f}()` });
+      }
+      if (!ref) return out;
       if (!this.flows.get(ref.id)) {
         for (let k = 0; k < site.a.length; k++) {
           const a = site.a[k];
@@ -707,6 +784,21 @@ export class Program {
       if (twin) twins.push({ r, twin });
     }
     const twinIds = new Set(twins.map((t) => t.r.id));
+    // seq_file: ->show and ->next run between ->start and ->stop of the same seq_operations, so in
+    // the state start returns a record in (proc's m_start takes mmap_read_lock, m_stop drops it).
+    const seqEntry = new Map<string, { modes: Mode[]; why: string }>();
+    for (const [inst, list] of byInstance) {
+      const start = list.find((x) => x.struct === 'seq_operations' && x.member === 'start');
+      const sum = start && this.summaries.get(start.ref.id);
+      if (!start || !sum) continue;
+      for (const x of list) {
+        if (x.struct !== 'seq_operations' || x.member === 'start' || x.ref === start.ref) continue;
+        const pairs = x.member === 'stop' ? sum.trans.none : sum.trans.none.filter(([, v]) => v !== 'z' && v !== 'e');
+        const modes = MODES.filter((m) => pairs.some(([pm]) => pm === m));
+        if (!modes.length || (modes.length === 1 && modes[0] === 'none')) continue;
+        seqEntry.set(x.ref.id, { modes, why: `seq_file: ${inst}.${x.member} runs after ${inst}.start, ${start.ref.fn.name}(), which ${x.member === 'stop' ? 'leaves' : 'returns a record with'} mmap_lock ${modes.join('|')}` });
+      }
+    }
     for (const r of all) {
       if ((hasCallers.has(r.id) && !r.fn.syscall) || twinIds.has(r.id)) continue;
       const req = this.summaries.get(r.id)?.requires;
@@ -715,7 +807,9 @@ export class Program {
       const doc = reg ? documentedContext(reg.struct, reg.member) : undefined;
       let src: EntrySource;
       const notBuilt = this.table.notBuiltReason(r);
-      if (notBuilt && !hasCallers.has(r.id)) src = { kind: 'root', modes: req && req.source !== 'release' ? req.modes : ['none'], why: `not in the default configuration (${notBuilt}); analysed as an entry point` };
+      const seq = seqEntry.get(r.id);
+      if (seq && !hasCallers.has(r.id)) src = { kind: 'root', modes: seq.modes, why: seq.why };
+      else if (notBuilt && !hasCallers.has(r.id)) src = { kind: 'root', modes: req && req.source !== 'release' ? req.modes : ['none'], why: `not in the default configuration (${notBuilt}); analysed as an entry point` };
       else if (r.fn.syscall) src = { kind: 'root', modes: ['none'], why: `SYSCALL_DEFINE(${r.fn.syscall}): entered from user space` };
       else if (reg && doc && !calledBack.has(r.id)) src = { kind: 'root', modes: doc.modes, why: `registered as ${reg.struct}.${reg.member}, ${doc.text}; no call site of it in the index` };
       else if (reg) src = { kind: 'root', modes: req?.modes ?? ['none'], why: `registered as ${reg.struct}.${reg.member}; its callers are not in the index` };

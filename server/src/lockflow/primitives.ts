@@ -64,8 +64,12 @@ export const PRIMITIVES: ReadonlyMap<string, Primitive> = new Map<string, Primit
   ['downgrade_write', legacy({ kind: 'downgrade', mode: 'write' })],
 ]);
 
-/** Lock argument text that names an mm's mmap lock: `&mm->mmap_lock`, `&vma->vm_mm->mmap_sem`. */
-export const MMAP_LOCK_ARG = /(->|\.)mmap_(lock|sem)\s*\)?$/;
+/**
+ * Lock argument text that names an mm's mmap lock: `&mm->mmap_lock`, `&vma->vm_mm->mmap_sem`,
+ * `&init_mm.mmap_lock`. The owner must look like an mm: videobuf2's `&q->mmap_lock` is a
+ * vb2_queue mutex of the same name.
+ */
+export const MMAP_LOCK_ARG = /(^|[^A-Za-z0-9_])[A-Za-z0-9_]*mm\s*\)?\s*(->|\.)mmap_(lock|sem)\s*\)?$/;
 
 /** The primitive a call names, if the call is one (legacy rwsem calls only on an mmap lock). */
 export function primitiveFor(callee: string, args: readonly string[], extra?: ReadonlyMap<string, Primitive>): Primitive | undefined {

@@ -616,13 +616,14 @@ function collectCallbacks(decl: Node, out: CallbackRegistration[]): void {
     if (d.type !== 'init_declarator') continue;
     const init = d.childForFieldName('value');
     if (init?.type !== 'initializer_list') continue;
+    const instance = declaratorName(d.childForFieldName('declarator')!) ?? undefined;
     for (const pair of named(init)) {
       if (pair.type !== 'initializer_pair') continue;
       const des = pair.childForFieldName('designator');
       const value = pair.childForFieldName('value');
       const member = des?.type === 'field_designator' ? named(des)[0]?.text : undefined;
       const fn = value?.type === 'identifier' ? value.text : value?.type === 'pointer_expression' ? named(value)[0]?.text : undefined;
-      if (member && fn) out.push({ struct, member, fn, at: span(pair) });
+      if (member && fn) out.push({ struct, member, fn, at: span(pair), ...(instance ? { instance } : {}) });
     }
   }
 }

@@ -80,6 +80,8 @@ export interface CallbackRegistration {
   member: string;
   fn: string;
   at: Span;
+  /** The initialized variable (`queue_pages_walk_ops`), to follow where that instance is passed. */
+  instance?: string;
 }
 
 export interface FileIR {

@@ -170,7 +170,7 @@ class FnCtx {
   }
 
   returns(): void {
-    if (/lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i.test(this.name)) return;
+    if (/lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|stop|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i.test(this.name)) return;
     const summary = this.p.summary(this.ref);
     for (const e of this.entry) {
       const exits = this.flow.exits.filter((s) => s.entry === e);
