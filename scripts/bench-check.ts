@@ -1,11 +1,14 @@
-/** Child process of the bench: one whole-tree check, printing its time and peak RSS as JSON. */
-import { LockEngine } from '../server/src/engine/engine';
+/**
+ * Child process of the bench: one `check --json` of the whole tree, run exactly as a user runs it
+ * (bin/kernel-lock-lens.js, with whatever it sets up for its process). The CLI's JSON goes to
+ * stdout; this process's peak RSS goes to stderr as the last line, `BENCH {"maxRssMB":...}`.
+ */
+import * as path from 'path';
 
-(async () => {
-  const [root, cacheRoot] = process.argv.slice(2);
-  const t0 = performance.now();
-  const engine = await LockEngine.open({ root, cacheRoot });
-  const diags = engine.check();
-  const ms = performance.now() - t0;
-  process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, diagnostics: diags.length, files: engine.files.size, index: engine.indexStats, analyseMs: engine.analyseMs }) + '\n');
-})();
+const [root, cacheRoot] = process.argv.slice(2);
+const bin = path.resolve(__dirname, '..', '..', 'bin', 'kernel-lock-lens.js');
+process.argv = [process.argv[0], bin, 'check', '--root', root, '--cache-dir', cacheRoot, '--json', '--quiet'];
+process.on('exit', () => {
+  process.stderr.write(`\nBENCH ${JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+});
+require(bin);

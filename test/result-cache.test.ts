@@ -223,7 +223,7 @@ describe('result cache through the CLI', () => {
     return { code, json: JSON.parse(out.join('\n')), stderr: err.join('\n') };
   }
   const withoutTimes = (j: { stats: Record<string, unknown> }) => {
-    const { ms: _ms, parsed: _p, fromCache: _f, resultCache: _r, ...stats } = j.stats;
+    const { ms: _ms, analyseMs: _a, parsed: _p, fromCache: _f, resultCache: _r, ...stats } = j.stats;
     return { ...j, stats };
   };
 

@@ -152,6 +152,7 @@ async function check(paths: string[], args: Args, out: (s: string) => void, err:
     ms: Date.now() - t0,
     parseFailures: f.parseFailures,
     resultCache: engine.resultCache,
+    analyseMs: engine.analyseMs,
   };
   if (args.flags.has('sarif')) out(JSON.stringify(sarif(diags, VERSION), null, 1));
   else if (args.flags.has('json')) out(JSON.stringify({ diagnostics: diags.map(diagnosticJson), stats }, null, 1));
