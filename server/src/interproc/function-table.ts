@@ -40,6 +40,8 @@ export class FunctionTable {
   readonly byFile = new Map<string, FnRef[]>();
   readonly byId = new Map<string, FnRef>();
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
+  /** The API's own inline definitions (mmap_write_unlock() calling vma_end_write_all()): their calls, by file. */
+  readonly primitiveBodies = new Map<string, Array<{ name: string; sites: CallSite[] }>>();
   private readonly resolved = new Map<string, FnRef | null>();
 
   constructor(private readonly options: ResolveOptions = {}) {}
@@ -55,11 +57,17 @@ export class FunctionTable {
   }
 
   addFile(ir: FileIR): void {
+    this.primitiveBodies.delete(ir.file);
     const refs: FnRef[] = [];
     const ids = FunctionTable.idsFor(ir);
     for (const [i, fn] of ir.functions.entries()) {
       // The API's own inline definitions are primitives: never analysed, never called through.
-      if (isPrimitiveName(fn.name)) continue;
+      if (isPrimitiveName(fn.name)) {
+        const list = this.primitiveBodies.get(ir.file) ?? [];
+        list.push({ name: fn.name, sites: collectCallSites(fn.body) });
+        this.primitiveBodies.set(ir.file, list);
+        continue;
+      }
       const sites = collectCallSites(fn.body);
       const calls = new Set(sites.map((c) => c.f));
       const ref: FnRef = { id: ids[i], file: ir.file, fn, calls, sites };
@@ -75,6 +83,7 @@ export class FunctionTable {
   }
 
   removeFile(file: string): void {
+    this.primitiveBodies.delete(file);
     const refs = this.byFile.get(file);
     if (!refs) return;
     for (const r of refs) {

@@ -8,7 +8,7 @@ import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../loc
 import { type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
-import type { Primitive } from '../lockflow/primitives';
+import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
@@ -617,6 +617,7 @@ export class Program {
     }
     // Instances some call passes (`walk_page_range(mm, s, e, &queue_pages_walk_ops, &qp)`): their
     // members run inside that call, in its state, so the walker's member calls do not merge them.
+    // An instance is an object, passed by address: a bare `pmu` is a local or a parameter.
     // A walker is a function of the index whose file calls a member of the instance through a
     // pointer (`ops->pte_entry(...)` in mm/pagewalk.c); registration calls (proc_create(), macros) are not.
     const calledMembers = (r: FnRef): Set<string> => {
@@ -667,7 +668,7 @@ export class Program {
     for (const r of all) {
       for (const site of r.sites) {
         for (const a of site.a) {
-          const m = /^&?([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
+          const m = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
           if (m && byInstance.has(m[1]) && !byInstance.get(m[1])!.some((x) => x.struct === 'seq_operations') && walkerOf(r, site, m[1])) passedInstances.add(m[1]);
         }
       }
@@ -693,7 +694,7 @@ export class Program {
       const ref = this.table.resolve(site.f, caller.file);
       const out: Array<{ ref: FnRef; via?: string }> = ref ? [{ ref }] : [];
       for (const a of site.a) {
-        const m = /^&?([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
+        const m = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
         if (!m || !passedInstances.has(m[1]) || !walkerOf(caller, site, m[1])) continue;
         for (const x of byInstance.get(m[1])!) out.push({ ref: x.ref, via: `${x.struct}.${x.member} of ${m[1]}, passed to ${site.f}()` });
       }
@@ -774,6 +775,30 @@ export class Program {
       return grew;
     };
     const queue: FnRef[] = [];
+    // Calls inside the API's own bodies: mmap_write_unlock() calls vma_end_write_all() before its
+    // up_write(), so with the write lock held; mmap_write_lock() calls mm_lock_seqcount_begin() after.
+    const fromPrimitives: Array<{ ref: FnRef; src: EntrySource }> = [];
+    for (const [file, bodies] of this.table.primitiveBodies) {
+      for (const body of bodies) {
+        const p = primitiveFor(body.name, ['&mm->mmap_lock']);
+        if (!p) continue;
+        const pre: Mode[] = p.kind === 'acquire' ? ['none'] : p.kind === 'assert' ? p.accepts ?? [p.mode] : [p.mode];
+        const post: Mode[] = p.kind === 'acquire' ? [p.mode] : p.kind === 'release' ? ['none'] : p.kind === 'downgrade' ? ['read'] : pre;
+        let passed = false;
+        for (const site of body.sites) {
+          if (primitiveFor(site.f, site.a)) {
+            passed = true;
+            continue;
+          }
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) continue;
+          const ref = this.table.resolve(site.f, file);
+          if (!ref) continue;
+          const modes = passed ? post : pre;
+          fromPrimitives.push({ ref, src: { kind: 'root', modes, why: `called inside ${body.name}() (${file}), where mmap_lock is ${modes.join('|')}` } });
+          hasCallers.add(ref.id);
+        }
+      }
+    }
     // Another configuration's definition of a function the tree calls (mm/nommu.c, a header's
     // `#else` stub, another architecture's hook) has no callers of its own: the same call sites
     // reach it when its configuration is built, so it is entered as its default twin is.
@@ -817,6 +842,10 @@ export class Program {
       else src = { kind: 'root', modes: ['none'], why: 'no callers in the index: entry point' };
       add(r, src);
       queue.push(r);
+    }
+    for (const { ref, src } of fromPrimitives) {
+      add(ref, src);
+      if (!queue.includes(ref)) queue.push(ref);
     }
     const queued = new Set(queue.map((r) => r.id));
     let guard = 0;
