@@ -62,6 +62,7 @@ export class IrCache {
   }
 
   remember(rel: string, entry: ManifestEntry): void {
+    if (this.closed) return;
     this.manifest[rel] = entry;
     this.dirty = true;
   }
@@ -99,8 +100,21 @@ export class IrCache {
     }
   }
 
+  /**
+   * Writes the manifest and lets it go (55k entries on a whole tree, not needed while a program is
+   * analysed); the cache then only loads and stores parses.
+   */
+  closeManifest(): void {
+    this.flush();
+    this.manifest = {};
+    this.dirty = false;
+    this.closed = true;
+  }
+
+  private closed = false;
+
   flush(): void {
-    if (this.disabled || !this.dirty) return;
+    if (this.disabled || this.closed || !this.dirty) return;
     try {
       const tmp = `${this.manifestPath}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, JSON.stringify(this.manifest));

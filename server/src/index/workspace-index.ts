@@ -206,7 +206,7 @@ export async function loadTree(scan: TreeScan, opts: IndexOptions, defer: boolea
     });
   } finally {
     if (pool && !opts.pool) await pool.close();
-    cache?.flush();
+    cache?.closeManifest();
   }
   if (opts.signal?.aborted) throw new IndexCancelled();
   Object.assign(scan.stats, { parsed, fromCache, parseMs: Date.now() - t0, threads });
