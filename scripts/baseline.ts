@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     '# Regenerate with `npm run baseline` (verdicts are kept); the test fails when this list and the engine disagree.',
     '# Format: CODE FILE FUNCTION: MESSAGE || VERDICT',
   ];
-  const lines = keys.map((k) => `${k} || ${old.get(k) ?? 'unreviewed'}`);
+  // ' || ' separates key and verdict: a verdict quoting C (`if (ret || !unlock)`) says 'or' instead.
+  const lines = keys.map((k) => `${k} || ${(old.get(k) ?? 'unreviewed').split(' || ').join(' or ')}`);
   fs.writeFileSync(BASELINE, [...head, ...lines, ''].join('\n'));
   const reviewed = lines.filter((l) => !l.endsWith('|| unreviewed')).length;
   console.log(`${keys.length} diagnostics written to ${path.relative(repo, BASELINE)}; ${reviewed} with a verdict; ${[...old.keys()].filter((k) => !keys.includes(k)).length} gone since last time`);
