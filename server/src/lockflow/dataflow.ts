@@ -244,15 +244,23 @@ class Flow {
     const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [...this.entryFacts].sort(), 0));
     const queue: number[] = [];
     const queued = new Uint8Array(this.cfg.nodes.length);
+    const widened = new Uint8Array(this.cfg.nodes.length);
+    const keep = this.keep;
     const push = (id: number, ss: AbsState[]) => {
       const have = this.states[id];
       const pend = this.pending[id];
-      for (const s of ss) {
+      for (let s of ss) {
+        // A widened node stays widened: later states lose their path facts on arrival, so they
+        // merge with what is there instead of growing the node past the cap and re-queuing it all.
+        if (widened[id] && s.facts.length) s = withoutFacts(s, (f) => !f.startsWith('x:') && !keep.has(f));
         if (have.has(s.key)) continue;
         have.set(s.key, s);
         pend.set(s.key, s);
       }
-      if (have.size > STATE_CAP) this.widen(id);
+      if (have.size > STATE_CAP && !widened[id]) {
+        widened[id] = 1;
+        this.widen(id);
+      }
       if (pend.size && !queued[id]) {
         queued[id] = 1;
         queue.push(id);
