@@ -42,7 +42,8 @@ export class FunctionTable {
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
   /** The API's own inline definitions (mmap_write_unlock() calling vma_end_write_all()): their calls, by file. */
   readonly primitiveBodies = new Map<string, Array<{ name: string; sites: CallSite[] }>>();
-  private readonly resolved = new Map<string, FnRef | null>();
+  /** name -> calling file -> definition; an edit forgets only the names its file defines. */
+  private readonly resolved = new Map<string, Map<string, FnRef | null>>();
 
   constructor(private readonly options: ResolveOptions = {}) {}
 
@@ -79,7 +80,7 @@ export class FunctionTable {
     }
     this.byFile.set(ir.file, refs);
     for (const cb of ir.callbacks) this.callbacks.push({ ...cb, file: ir.file });
-    this.resolved.clear();
+    for (const r of refs) this.resolved.delete(r.fn.name);
   }
 
   removeFile(file: string): void {
@@ -87,6 +88,7 @@ export class FunctionTable {
     const refs = this.byFile.get(file);
     if (!refs) return;
     for (const r of refs) {
+      this.resolved.delete(r.fn.name);
       this.byId.delete(r.id);
       const list = this.byName.get(r.fn.name)!.filter((x) => x !== r);
       if (list.length) this.byName.set(r.fn.name, list);
@@ -94,7 +96,6 @@ export class FunctionTable {
     }
     this.byFile.delete(file);
     for (let i = this.callbacks.length - 1; i >= 0; i--) if (this.callbacks[i].file === file) this.callbacks.splice(i, 1);
-    this.resolved.clear();
   }
 
   all(): FnRef[] {
@@ -113,8 +114,9 @@ export class FunctionTable {
     const list = this.byName.get(name);
     if (!list) return undefined;
     if (list.length === 1) return list[0].fn.isStatic && !list[0].file.endsWith('.h') && list[0].file !== fromFile ? undefined : list[0];
-    const key = name + '\0' + fromFile;
-    const cached = this.resolved.get(key);
+    let byFrom = this.resolved.get(name);
+    if (!byFrom) this.resolved.set(name, (byFrom = new Map()));
+    const cached = byFrom.get(fromFile);
     if (cached !== undefined) return cached ?? undefined;
     const candidates = this.visible(name, fromFile);
     let best: FnRef | undefined;
@@ -126,7 +128,7 @@ export class FunctionTable {
         bestScore = s;
       }
     }
-    this.resolved.set(key, best ?? null);
+    byFrom.set(fromFile, best ?? null);
     return best;
   }
 

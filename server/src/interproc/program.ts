@@ -75,6 +75,8 @@ export class Program {
   readonly summaries = new Map<string, Summary>();
   readonly flows = new Map<string, FlowResult>();
   readonly entries = new Map<string, Map<Mode, EntrySource[]>>();
+  /** The entry sources each caller gave (the objects in `entries`), to move their spans after an edit. */
+  private readonly sourcesByCaller = new Map<string, EntrySource[]>();
   readonly sites = new Map<string, SiteStates[]>();
   /** Callback registrations resolved to definitions: function id -> `struct.member` names. */
   readonly registeredAs = new Map<string, Array<{ struct: string; member: string; file: string; at: Span }>>();
@@ -530,17 +532,34 @@ export class Program {
       this.computeEntries();
     } else {
       // Same modes everywhere: only the call sites' positions in the edited functions moved.
-      for (const byMode of this.entries.values()) {
-        for (const list of byMode.values()) {
-          for (const src of list) {
-            const m = src.callerId && src.at ? moved.get(src.callerId) : undefined;
-            const at = m?.get(`${src.at![0]}:${src.at![1]}`);
-            if (at) src.at = at;
-          }
+      for (const [callerId, m] of moved) {
+        for (const src of this.sourcesByCaller.get(callerId) ?? []) {
+          const at = src.at ? m.get(`${src.at[0]}:${src.at[1]}`) : undefined;
+          if (at) src.at = at;
         }
       }
-      this.registeredAs.clear();
-      this.collectRegistrations();
+      // Same registrations too (sameModes compares them): only this file's moved. Its callbacks are last
+      // in the table now, so appending them keeps the order a full collection would give. A new
+      // definition may be what another file's registration now names: then collect them all.
+      if (ids.some((id) => !oldRefs.has(id))) {
+        this.registeredAs.clear();
+        this.collectRegistrations();
+        return { changed: changed.size, reanalysed: this.stats.reanalyses - before + queue.size, entriesRecomputed: false };
+      }
+      for (const [id, regs] of this.registeredAs) {
+        const kept = regs.filter((x) => x.file !== ir.file);
+        if (kept.length === regs.length) continue;
+        if (kept.length) this.registeredAs.set(id, kept);
+        else this.registeredAs.delete(id);
+      }
+      for (const cb of this.table.callbacks) {
+        if (cb.file !== ir.file) continue;
+        const target = this.table.resolve(cb.fn, cb.file);
+        if (!target) continue;
+        const reg = this.registeredAs.get(target.id) ?? [];
+        reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
+        this.registeredAs.set(target.id, reg);
+      }
     }
     return { changed: changed.size, reanalysed: this.stats.reanalyses - before + queue.size, entriesRecomputed: !sameModes };
   }
@@ -600,6 +619,7 @@ export class Program {
   }
 
   private computeEntries(): void {
+    this.sourcesByCaller.clear();
     const all = this.table.all();
     // Call sites with states, per caller.
     for (const r of all) this.sites.set(r.id, this.siteStates(r));
@@ -770,7 +790,15 @@ export class Program {
           grew = true;
         }
         const same = list.find((x) => x.callerId === src.callerId && x.at?.[0] === src.at?.[0] && x.kind === src.kind);
-        if (!same && list.length < 50) list.push({ ...src, modes: [mode] });
+        if (!same && list.length < 50) {
+          const stored = { ...src, modes: [mode] };
+          list.push(stored);
+          if (stored.callerId) {
+            const byCaller = this.sourcesByCaller.get(stored.callerId);
+            if (byCaller) byCaller.push(stored);
+            else this.sourcesByCaller.set(stored.callerId, [stored]);
+          }
+        }
       }
       return grew;
     };
@@ -1023,7 +1051,16 @@ function structWrites(fn: FunctionIR): FieldWrite[] {
 }
 
 /** Position-free shape of a function: equal shapes differ only by where the function starts. */
+/** A function's shape with lines relative to its start; kept per IR object (moving it keeps the shape). */
+const shapes = new WeakMap<FunctionIR, string>();
+
 function relativeShape(fn: FunctionIR): string {
+  let shape = shapes.get(fn);
+  if (shape === undefined) shapes.set(fn, (shape = computeRelativeShape(fn)));
+  return shape;
+}
+
+function computeRelativeShape(fn: FunctionIR): string {
   const base = fn.at[0];
   return JSON.stringify(fn, (key, value) => {
     if (Array.isArray(value) && value.length === 4 && typeof value[0] === 'number' && (key === 'at' || key === 'nameAt')) return [value[0] - base, value[1], value[2] - base, value[3]];
