@@ -300,6 +300,10 @@ export class Program {
   private predicateOf(r: FnRef): Expr | undefined {
     if (this.predicates.has(r.id)) return this.predicates.get(r.id) ?? undefined;
     let p: Expr | null = null;
+    if (isFeatureOffStub(r)) {
+      this.predicates.set(r.id, null);
+      return undefined;
+    }
     const b = r.fn.body;
     if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasCallIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
     this.predicates.set(r.id, p);
@@ -309,6 +313,7 @@ export class Program {
   /** `static inline bool mmap_upgrade_trylock(...) { return false; }`: no lock effect, a known value. */
   private constantSummary(r: FnRef): Summary | undefined {
     let c = this.constants.get(r.id);
+    if (c === undefined && isFeatureOffStub(r)) this.constants.set(r.id, (c = null));
     if (c === undefined) {
       let value: ValueClass | null | undefined;
       walkStmt(r.fn.body, {
@@ -1051,6 +1056,15 @@ function structWrites(fn: FunctionIR): FieldWrite[] {
 }
 
 /** Position-free shape of a function: equal shapes differ only by where the function starts. */
+/**
+ * A definition under a "feature off" condition (`#ifndef CONFIG_TRANSPARENT_HUGEPAGE` ...
+ * `pmd_trans_huge() { return 0; }`): the default configuration may build the real one, which the
+ * index may not even hold (arch headers), so its constant value decides no branch.
+ */
+function isFeatureOffStub(r: FnRef): boolean {
+  return r.fn.pp.some((c) => /!\s*(\(?\s*)?(defined\s*\(?\s*|IS_ENABLED\s*\(\s*)?CONFIG_(?!MMU\b)/.test(c));
+}
+
 /** A function's shape with lines relative to its start; kept per IR object (moving it keeps the shape). */
 const shapes = new WeakMap<FunctionIR, string>();
 
