@@ -85,6 +85,9 @@ export class Instances {
       const i = this.exprs.findIndex((e) => e && rootIdent(e) === root && !GLOBAL_MMS.has(e));
       if (i >= 0) return i;
     }
+    // A function that locks only a global mm (`mmap_read_lock(&init_mm)` around
+    // walk_kernel_page_table_range()) calls into code for that mm: no argument names it, it is implied.
+    if (this.exprs[0] === '' && this.exprs.length === 2) return 1;
     return 0;
   }
 }
