@@ -40,6 +40,8 @@ export class FunctionTable {
   readonly byFile = new Map<string, FnRef[]>();
   readonly byId = new Map<string, FnRef>();
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
+  /** Function-like macros wrapping one call, by name: `untagged_addr_remote` -> `__untagged_addr_remote`. */
+  private readonly macros = new Map<string, Array<{ file: string; calls: string[] }>>();
   /** The API's own inline definitions (mmap_write_unlock() calling vma_end_write_all()): their calls, by file. */
   readonly primitiveBodies = new Map<string, Array<{ name: string; sites: CallSite[] }>>();
   /** name -> calling file -> definition; an edit forgets only the names its file defines. */
@@ -80,11 +82,22 @@ export class FunctionTable {
     }
     this.byFile.set(ir.file, refs);
     for (const cb of ir.callbacks) this.callbacks.push({ ...cb, file: ir.file });
+    for (const m of ir.macros ?? []) {
+      const list = this.macros.get(m.name) ?? [];
+      list.push({ file: ir.file, calls: m.calls });
+      this.macros.set(m.name, list);
+    }
     for (const r of refs) this.resolved.delete(r.fn.name);
   }
 
   removeFile(file: string): void {
     this.primitiveBodies.delete(file);
+    for (const [name, list] of this.macros) {
+      const kept = list.filter((m) => m.file !== file);
+      if (kept.length === list.length) continue;
+      if (kept.length) this.macros.set(name, kept);
+      else this.macros.delete(name);
+    }
     const refs = this.byFile.get(file);
     if (!refs) return;
     for (const r of refs) {
@@ -110,9 +123,9 @@ export class FunctionTable {
   }
 
   /** The definition a call to `name` from `fromFile` means under the default configuration. */
-  resolve(name: string, fromFile: string): FnRef | undefined {
+  resolve(name: string, fromFile: string, depth = 0): FnRef | undefined {
     const list = this.byName.get(name);
-    if (!list) return undefined;
+    if (!list) return depth < 3 ? this.resolveMacro(name, fromFile, depth) : undefined;
     if (list.length === 1) return list[0].fn.isStatic && !list[0].file.endsWith('.h') && list[0].file !== fromFile ? undefined : list[0];
     let byFrom = this.resolved.get(name);
     if (!byFrom) this.resolved.set(name, (byFrom = new Map()));
@@ -130,6 +143,30 @@ export class FunctionTable {
     }
     byFrom.set(fromFile, best ?? null);
     return best;
+  }
+
+  /**
+   * A function-like macro that wraps exactly one indexed function means a call
+   * to it (`untagged_addr_remote(mm, addr)` -> `__untagged_addr_remote()`).
+   */
+  private resolveMacro(name: string, fromFile: string, depth: number): FnRef | undefined {
+    const defs = this.macros.get(name);
+    if (!defs) return undefined;
+    // The architecture's definition first (x86's untagged_addr_remote() over the generic fallback).
+    const arch = `arch/${this.options.arch ?? 'x86'}/`;
+    const ordered = [...defs].sort((a, b) => Number(b.file.startsWith(arch)) - Number(a.file.startsWith(arch)));
+    for (const d of ordered) {
+      if (d.file.startsWith('arch/') && !d.file.startsWith(arch)) continue;
+      // A macro that uses the lock API itself is the API's business, not a wrapper.
+      if (d.calls.some(isPrimitiveName)) return undefined;
+      const found = new Set<FnRef>();
+      for (const c of d.calls) {
+        const r = this.resolve(c, fromFile, depth + 1) ?? this.resolve(c, d.file, depth + 1);
+        if (r) found.add(r);
+      }
+      return found.size === 1 ? [...found][0] : undefined;
+    }
+    return undefined;
   }
 
   /**

@@ -482,6 +482,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
   const b = new FileBuilder();
   const functions: FunctionIR[] = [];
   const callbacks: CallbackRegistration[] = [];
+  const macros: Array<{ name: string; calls: string[] }> = [];
   const errorLines: number[] = [];
   let errorBytes = 0;
 
@@ -537,6 +538,17 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
         case 'declaration':
           collectCallbacks(c, callbacks);
           break;
+        case 'preproc_function_def': {
+          const name = c.childForFieldName('name')?.text;
+          const value = c.childForFieldName('value')?.text ?? '';
+          const params = new Set((c.childForFieldName('parameters')?.text ?? '').replace(/[()]/g, '').split(',').map((x) => x.trim()));
+          const calls = new Set<string>();
+          for (const m of value.slice(0, 4000).matchAll(/\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
+            if (!MACRO_NOISE.has(m[1]) && !params.has(m[1]) && m[1] !== name && !m[1].startsWith('__builtin')) calls.add(m[1]);
+          }
+          if (name && calls.size && calls.size <= 8) macros.push({ name, calls: [...calls] });
+          break;
+        }
         case 'preproc_ifdef':
         case 'preproc_if': {
           const cond = ppCondition(c);
@@ -603,10 +615,13 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
     };
     walk(root, 0);
   }
-  return { file, functions, callbacks, errorLines, errorBytes, bytes, notes: b.notes };
+  return { file, functions, callbacks, errorLines, errorBytes, bytes, notes: b.notes, ...(macros.length ? { macros } : {}) };
 }
 
 /** `static const struct vm_operations_struct foo_ops = { .close = foo_close, ... };` */
+/** Words a macro body calls that are not functions: C keywords and type operators. */
+const MACRO_NOISE = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', '__typeof', 'defined', 'do', '_Generic', 'offsetof', 'container_of', 'likely', 'unlikely', 'BUILD_BUG_ON', '__same_type', '__force']);
+
 function collectCallbacks(decl: Node, out: CallbackRegistration[]): void {
   const type = decl.childForFieldName('type');
   if (type?.type !== 'struct_specifier') return;

@@ -95,4 +95,9 @@ export interface FileIR {
   bytes: number;
   /** Why the file was only partly analysed, in words for the user. */
   notes: string[];
+  /**
+   * Function-like macros that wrap a call (`#define untagged_addr_remote(mm, addr)
+   * ({ ... __untagged_addr_remote(mm, __addr); })`): the names their bodies call.
+   */
+  macros?: Array<{ name: string; calls: string[] }>;
 }
