@@ -557,14 +557,7 @@ export class Program {
         if (kept.length) this.registeredAs.set(id, kept);
         else this.registeredAs.delete(id);
       }
-      for (const cb of this.table.callbacks) {
-        if (cb.file !== ir.file) continue;
-        const target = this.table.resolve(cb.fn, cb.file);
-        if (!target) continue;
-        const reg = this.registeredAs.get(target.id) ?? [];
-        reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
-        this.registeredAs.set(target.id, reg);
-      }
+      for (const cb of this.table.callbacks) if (cb.file === ir.file) this.register(cb);
     }
     return { changed: changed.size, reanalysed: this.stats.reanalyses - before + queue.size, entriesRecomputed: !sameModes };
   }
@@ -648,8 +641,8 @@ export class Program {
     const calledMembers = (r: FnRef): Set<string> => {
       const out = new Set<string>();
       for (const site of r.sites) {
-        const m = /(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/.exec(site.f);
-        if (m) out.add(m[1]);
+        const m = memberName(site.f);
+        if (m) out.add(m);
       }
       return out;
     };
@@ -672,7 +665,7 @@ export class Program {
             break;
           }
           for (const name of f.calls) {
-            const g = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? this.table.resolve(name, f.file) : undefined;
+            const g = IDENT.test(name) ? this.table.resolve(name, f.file) : undefined;
             if (g && g.file === w.file && !seen.has(g.id)) {
               seen.add(g.id);
               next.push(g);
@@ -684,32 +677,43 @@ export class Program {
       walkerMemo.set(key, hit);
       return hit;
     };
-    const walkerOf = (caller: FnRef, site: CallSite, inst: string): FnRef | undefined => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return undefined;
-      const w = this.table.resolve(site.f, caller.file);
-      return w && callsMember(w, byInstance.get(inst)!.map((x) => x.member)) ? w : undefined;
+    /** The ops instances a call passes by address to a walker that calls their members. */
+    const instancesPassed = (caller: FnRef, site: CallSite): string[] => {
+      const out: string[] = [];
+      let w: FnRef | undefined | null = null;
+      for (const a of site.a) {
+        const inst = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a)?.[1];
+        const impls = inst ? byInstance.get(inst) : undefined;
+        if (!impls || impls.some((x) => x.struct === 'seq_operations')) continue;
+        if (w === null) w = IDENT.test(site.f) ? this.table.resolve(site.f, caller.file) : undefined;
+        if (w && callsMember(w, impls.map((x) => x.member))) out.push(inst!);
+      }
+      return out;
     };
     const passedInstances = new Set<string>();
-    for (const r of all) {
-      for (const site of r.sites) {
-        for (const a of site.a) {
-          const m = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
-          if (m && byInstance.has(m[1]) && !byInstance.get(m[1])!.some((x) => x.struct === 'seq_operations') && walkerOf(r, site, m[1])) passedInstances.add(m[1]);
-        }
-      }
-    }
+    for (const r of all) for (const site of r.sites) for (const inst of instancesPassed(r, site)) passedInstances.add(inst);
     const passedImpl = new Set<string>();
     for (const inst of passedInstances) for (const x of byInstance.get(inst)!) passedImpl.add(x.ref.id);
     // Who calls whom: a call means the definition the default configuration builds, and code
     // outside that configuration (mm/nommu.c, other architectures) calls nothing on its behalf.
-    const invokesParam = (w: FnRef, k: number): boolean => !!w.fn.params[k] && w.calls.has(w.fn.params[k]);
+    /** Functions a call passes to a walker `w` that calls the parameter they land in. */
+    const functionsPassed = (caller: FnRef, site: CallSite, w: FnRef): Array<{ param: string; fn: FnRef }> => {
+      const out: Array<{ param: string; fn: FnRef }> = [];
+      site.a.forEach((a, k) => {
+        const param = w.fn.params[k];
+        if (!param || !w.calls.has(param) || !/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || caller.fn.params.includes(a)) return;
+        const fn = this.table.resolve(a.replace(/^&/, ''), caller.file);
+        if (fn && fn !== w) out.push({ param, fn });
+      });
+      return out;
+    };
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
       if (this.table.notBuiltReason(caller)) return [];
       const known = callbackCall(site.f);
       if (known) return (implsOf.get(`${known.struct}.${known.member}`) ?? []).map((ref) => ({ ref, via: `${known.struct}.${known.member}` }));
       const cb = memberCall(site.f);
       if (cb) return (implsOf.get(`${cb.struct}.${cb.member}`) ?? []).filter((ref) => !passedImpl.has(ref.id)).map((ref) => ({ ref, via: `${cb.struct}.${cb.member}` }));
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) return [];
+      if (!IDENT.test(site.f)) return [];
       if (caller.fn.params.includes(site.f)) {
         // A walker with no lock effect of its own calls `visit` in the state its caller passed it
         // in: that edge is made at each passing call (below), so walkers do not merge their callers.
@@ -718,20 +722,10 @@ export class Program {
       }
       const ref = this.table.resolve(site.f, caller.file);
       const out: Array<{ ref: FnRef; via?: string }> = ref ? [{ ref }] : [];
-      for (const a of site.a) {
-        const m = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a);
-        if (!m || !passedInstances.has(m[1]) || !walkerOf(caller, site, m[1])) continue;
-        for (const x of byInstance.get(m[1])!) out.push({ ref: x.ref, via: `${x.struct}.${x.member} of ${m[1]}, passed to ${site.f}()` });
+      for (const inst of instancesPassed(caller, site)) {
+        for (const x of byInstance.get(inst)!) out.push({ ref: x.ref, via: `${x.struct}.${x.member} of ${inst}, passed to ${site.f}()` });
       }
-      if (!ref) return out;
-      if (!this.flows.get(ref.id)) {
-        for (let k = 0; k < site.a.length; k++) {
-          const a = site.a[k];
-          if (!invokesParam(ref, k) || !/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || caller.fn.params.includes(a)) continue;
-          const g = this.table.resolve(a.replace(/^&/, ''), caller.file);
-          if (g && g !== ref) out.push({ ref: g, via: `passed to ${ref.fn.name}()` });
-        }
-      }
+      if (ref && !this.flows.get(ref.id)) for (const { fn } of functionsPassed(caller, site, ref)) out.push({ ref: fn, via: `passed to ${ref.fn.name}()` });
       return out;
     };
     // `walk->ops->test_walk(...)`, `event->pmu->event_mapped(...)`: a member call through an ops
@@ -745,9 +739,9 @@ export class Program {
       set.add(key.slice(0, dot));
     }
     const memberCall = (callee: string): { struct: string; member: string } | undefined => {
-      const m = /(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/.exec(callee);
-      const structs = m ? structsOf.get(m[1]) : undefined;
-      return structs?.size === 1 ? { struct: [...structs][0], member: m![1] } : undefined;
+      const member = memberName(callee);
+      const structs = member ? structsOf.get(member) : undefined;
+      return structs?.size === 1 ? { struct: [...structs][0], member: member! } : undefined;
     };
     // Functions passed as arguments to a function that calls that parameter
     // (`madvise_walk_vmas(mm, ..., madvise_vma_behavior)`, whose loop calls `visit(vma, ...)`):
@@ -756,28 +750,29 @@ export class Program {
     for (const r of all) {
       if (this.table.notBuiltReason(r)) continue;
       for (const site of r.sites) {
-        if (!site.a.length || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) continue;
-        let w: FnRef | undefined;
-        for (let k = 0; k < site.a.length; k++) {
-          const a = site.a[k];
-          if (!/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || r.fn.params.includes(a)) continue;
-          w ??= this.table.resolve(site.f, r.file) ?? undefined;
-          if (!w) break;
-          if (!invokesParam(w, k)) continue;
-          const g = this.table.resolve(a.replace(/^&/, ''), r.file);
-          if (!g || g === w) continue;
-          const key = `${w.id}\0${w.fn.params[k]}`;
+        const w = site.a.length && IDENT.test(site.f) ? this.table.resolve(site.f, r.file) : undefined;
+        if (!w) continue;
+        for (const { param, fn } of functionsPassed(r, site, w)) {
+          const key = `${w.id}\0${param}`;
           const list = passed.get(key) ?? [];
-          if (!list.includes(g)) list.push(g);
+          if (!list.includes(fn)) list.push(fn);
           passed.set(key, list);
         }
       }
     }
+    // Targets of each call site, worked out once: the fixpoint below visits a caller again each
+    // time its entry grows.
+    const targetCache = new Map<CallSite, Array<{ ref: FnRef; via?: string }>>();
+    const targetsAt = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
+      let t = targetCache.get(site);
+      if (!t) targetCache.set(site, (t = targetsOf(caller, site)));
+      return t;
+    };
     const hasCallers = new Set<string>();
     const calledBack = new Set<string>();
     for (const r of all) {
       for (const s of this.sites.get(r.id)!) {
-        for (const t of targetsOf(r, s.site)) {
+        for (const t of targetsAt(r, s.site)) {
           if (t.ref === r) continue;
           hasCallers.add(t.ref.id);
           if (t.via) calledBack.add(t.ref.id);
@@ -823,7 +818,7 @@ export class Program {
             passed = true;
             continue;
           }
-          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(site.f)) continue;
+          if (!IDENT.test(site.f)) continue;
           const ref = this.table.resolve(site.f, file);
           if (!ref) continue;
           const modes = passed ? post : pre;
@@ -876,11 +871,14 @@ export class Program {
       add(r, src);
       queue.push(r);
     }
+    const queued = new Set(queue.map((r) => r.id));
     for (const { ref, src } of fromPrimitives) {
       add(ref, src);
-      if (!queue.includes(ref)) queue.push(ref);
+      if (!queued.has(ref.id)) {
+        queued.add(ref.id);
+        queue.push(ref);
+      }
     }
-    const queued = new Set(queue.map((r) => r.id));
     let guard = 0;
     const propagate = () => {
     while (queue.length && guard++ < 2_000_000) {
@@ -891,7 +889,7 @@ export class Program {
         const modes = new Set<Mode>();
         for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
         if (!modes.size) continue;
-        for (const t of targetsOf(r, s.site)) {
+        for (const t of targetsAt(r, s.site)) {
           if (t.ref === r && !t.via) continue;
           // Assume-guarantee: a function that asserts or documents the mode it needs is analysed
           // in that mode; a caller bringing another is wrong at its call (LL005), not inside.
@@ -953,17 +951,24 @@ export class Program {
   private collectRegistrations(): Map<string, FnRef[]> {
     const implsOf = new Map<string, FnRef[]>();
     for (const cb of this.table.callbacks) {
-      const target = this.table.resolve(cb.fn, cb.file);
+      const target = this.register(cb);
       if (!target) continue;
       const key = `${cb.struct}.${cb.member}`;
       const list = implsOf.get(key) ?? [];
       if (!list.includes(target)) list.push(target);
       implsOf.set(key, list);
-      const reg = this.registeredAs.get(target.id) ?? [];
-      reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
-      this.registeredAs.set(target.id, reg);
     }
     return implsOf;
+  }
+
+  /** Records one registration in registeredAs; returns the definition it names. */
+  private register(cb: FileIR['callbacks'][number] & { file: string }): FnRef | undefined {
+    const target = this.table.resolve(cb.fn, cb.file);
+    if (!target) return undefined;
+    const reg = this.registeredAs.get(target.id) ?? [];
+    reg.push({ struct: cb.struct, member: cb.member, file: cb.file, at: cb.at });
+    this.registeredAs.set(target.id, reg);
+    return target;
   }
 
   /** States at each call of a function, per entry mode (from its flow, or its entry itself when it has no lock effects). */
@@ -1056,6 +1061,13 @@ function structWrites(fn: FunctionIR): FieldWrite[] {
 }
 
 /** Position-free shape of a function: equal shapes differ only by where the function starts. */
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `walk->ops->test_walk` -> `test_walk`: the member a callee expression calls through. */
+function memberName(callee: string): string | undefined {
+  return /(?:->|\.)([A-Za-z_][A-Za-z0-9_]*)$/.exec(callee)?.[1];
+}
+
 /**
  * A definition under a "feature off" condition (`#ifndef CONFIG_TRANSPARENT_HUGEPAGE` ...
  * `pmd_trans_huge() { return 0; }`): the default configuration may build the real one, which the
