@@ -29,6 +29,8 @@ export function proseRequirement(comment: string | undefined): ProseRequirement 
     if (/\b(drops?|releases?|unlocks?|takes?|acquires?|grabs?|will (take|acquire|lock))\b[^.;]{0,20}(the )?mmap/i.test(s) && !/context:|caller/i.test(s)) continue;
     // "it warns if mmap_lock is not held, which might be the case here": a condition, not a requirement.
     if (/\b(if|whether|in case|might|unless)\b[^.;]{0,30}(mmap[_ ](lock|sem)|mmap semaphore)/i.test(s) && !/context:|must|caller/i.test(s)) continue;
+    // "If VM_FAULT_RETRY is set in the result, the mmap_lock is not held on exit": what it returns with.
+    if (/\b(on (exit|return)|when it returns|returns? with(out)?|in the (result|return value))\b/i.test(s) && !/context:|caller|must be called/i.test(s)) continue;
     // "called with either vma-lock or mmap_lock held": the per-VMA lock alone (no mmap_lock) is allowed too.
     if (/\b(per[- ]vma|vma)[- _]lock\w*\s+or\b|\bor\s+(the\s+)?(per[- ]vma|vma)[- _]lock/i.test(s)) continue;
     const text = s.length > 160 ? s.slice(0, 157) + '...' : s;

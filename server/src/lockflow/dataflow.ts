@@ -213,6 +213,8 @@ class Flow {
   private readonly callInst = new Map<Expr, number>();
   private readonly paramFacts = new Map<string, boolean>();
   private readonly siteKeys = new Map<Expr, string>();
+  /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
+  private readonly dropAt: Array<(f: string) => boolean>;
 
   constructor(
     private readonly fn: FunctionIR,
@@ -236,6 +238,15 @@ class Flow {
     this.pending = cfg.nodes.map(() => new Map());
     this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
     this.keep = new Set(entryFacts);
+    const keep = this.keep;
+    const returned = new Set<string>();
+    walkStmt(fn.body, {
+      stmt: (st) => {
+        if (st.k === 'return' && st.e?.k === 'id') returned.add('v:' + st.e.name + '=');
+      },
+    });
+    const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
+    this.dropAt = [() => false, (f) => !f.startsWith('x:') && !keep.has(f) && !seen(f), (f) => !f.startsWith('x:') && !keep.has(f)];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -244,23 +255,27 @@ class Flow {
     const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [...this.entryFacts].sort(), 0));
     const queue: number[] = [];
     const queued = new Uint8Array(this.cfg.nodes.length);
-    const widened = new Uint8Array(this.cfg.nodes.length);
-    const keep = this.keep;
+    // Widening is per entry mode (the paths entered with one mode do not cost the others their
+    // facts) and in two steps: past the cap a node first forgets every path fact but what the
+    // caller sees (the returned variables, `*locked`); past twice the cap, those too.
+    const level = new Uint8Array(this.cfg.nodes.length * 3);
+    const counts = new Uint16Array(this.cfg.nodes.length * 3);
     const push = (id: number, ss: AbsState[]) => {
       const have = this.states[id];
       const pend = this.pending[id];
+      let over = 0;
       for (let s of ss) {
+        const e = MODE_INDEX[s.entry];
+        const lv = level[id * 3 + e];
         // A widened node stays widened: later states lose their path facts on arrival, so they
         // merge with what is there instead of growing the node past the cap and re-queuing it all.
-        if (widened[id] && s.facts.length) s = withoutFacts(s, (f) => !f.startsWith('x:') && !keep.has(f));
+        if (lv && s.facts.length) s = withoutFacts(s, this.dropAt[lv]);
         if (have.has(s.key)) continue;
         have.set(s.key, s);
         pend.set(s.key, s);
+        if (++counts[id * 3 + e] > STATE_CAP * (lv + 1) && lv < 2) over |= 1 << e;
       }
-      if (have.size > STATE_CAP && !widened[id]) {
-        widened[id] = 1;
-        this.widen(id);
-      }
+      if (over) this.widen(id, over, counts, level);
       if (pend.size && !queued[id]) {
         queued[id] = 1;
         queue.push(id);
@@ -304,17 +319,30 @@ class Flow {
     }
   }
 
-  /** Too many states at one point: forget the path facts there (not what the caller passed in, while it still holds). */
-  private widen(id: number): void {
+  /** Too many states at one point for some entry modes: those states go one level up (`dropAt`); what the caller passed in stays while it holds. */
+  private widen(id: number, entries: number, counts: Uint16Array, level: Uint8Array): void {
     const have = this.states[id];
+    const pend = this.pending[id];
     const merged = new Map<string, AbsState>();
-    const keep = this.keep;
-    for (const s of have.values()) {
-      const w = withoutFacts(s, (f) => !f.startsWith('x:') && !keep.has(f));
+    for (let e = 0; e < 3; e++) {
+      if (!(entries & (1 << e))) continue;
+      level[id * 3 + e]++;
+      counts[id * 3 + e] = 0;
+    }
+    for (const [k, s] of have) {
+      const e = MODE_INDEX[s.entry];
+      if (!(entries & (1 << e))) {
+        merged.set(k, s);
+        continue;
+      }
+      pend.delete(k);
+      const w = withoutFacts(s, this.dropAt[level[id * 3 + e]]);
+      if (merged.has(w.key)) continue;
       merged.set(w.key, w);
+      pend.set(w.key, w);
+      counts[id * 3 + e]++;
     }
     this.states[id] = merged;
-    this.pending[id] = new Map(merged);
   }
 
   result(): FlowResult {
