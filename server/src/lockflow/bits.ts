@@ -10,7 +10,14 @@ import { PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES } from '../parse
 import type { Expr } from '../parse/ir';
 import type { ValueClass } from './modes';
 
-const UNIVERSE = new Set(PROTOCOL_BITS);
+/**
+ * Every other VM_FAULT_ code (VM_FAULT_OOM, VM_FAULT_NOPAGE, the VM_FAULT_ERROR bits) as one bit:
+ * set, it says only "some other code"; clear, it says "none of them". A result known to be
+ * exactly VM_FAULT_RETRY thus passes `if (ret & VM_FAULT_ERROR)` and `(ret & VM_FAULT_FALLBACK)`.
+ */
+export const OTHER_FAULT_CODES = 'VM_FAULT_OTHER';
+
+const UNIVERSE = new Set([...PROTOCOL_BITS, OTHER_FAULT_CODES]);
 
 export interface Bits {
   exact: boolean;
@@ -73,6 +80,8 @@ export function clearBits(v: ValueClass, bits: readonly string[]): ValueClass {
   if (v === 'z') return 'z';
   const b = bitsOf(v);
   for (const x of bits) {
+    // `ret &= ~VM_FAULT_OOM` leaves whatever other codes were there.
+    if (x === OTHER_FAULT_CODES) continue;
     b.on.delete(x);
     if (!b.exact) b.off.add(x);
   }
@@ -83,7 +92,8 @@ export function clearBits(v: ValueClass, bits: readonly string[]): ValueClass {
 export function learnBits(v: ValueClass | undefined, bits: readonly string[], set: boolean): ValueClass {
   const b = bitsOf(v);
   if (b.exact) return bitsClass(b);
-  for (const bit of bits) (set ? b.on : b.off).add(bit);
+  // `if (ret & VM_FAULT_ERROR)` failing clears those codes, not every other one.
+  for (const bit of bits) if (set || bit !== OTHER_FAULT_CODES) (set ? b.on : b.off).add(bit);
   return bitsClass(b);
 }
 
@@ -92,8 +102,8 @@ export function constantBits(name: string): { on: string[]; other: boolean } | u
   if (UNIVERSE.has(name)) return { on: [name], other: false };
   const alias = PROTOCOL_BIT_ALIASES.get(name);
   if (alias) return { on: alias.filter((x) => UNIVERSE.has(x)), other: alias.some((x) => !UNIVERSE.has(x)) };
-  if (/^[A-Z][A-Z0-9_]*$/.test(name) && PROTOCOL_FAMILIES.some((p) => name.startsWith(p))) return { on: [], other: true };
-  return undefined;
+  if (!/^[A-Z][A-Z0-9_]*$/.test(name) || !PROTOCOL_FAMILIES.some((p) => name.startsWith(p))) return undefined;
+  return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false } : { on: [], other: true };
 }
 
 /** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
@@ -112,7 +122,8 @@ export function constMask(e: Expr): { on: string[]; other: boolean } | undefined
 export function testMask(v: ValueClass, mask: { on: string[]; other: boolean }): ValueClass {
   const b = bitsOf(v);
   if (v === 'z') return 'z';
-  if (mask.on.some((x) => bitKnown(b, x) === true)) return 'p';
+  // Another code set says nothing of the one tested.
+  if (mask.on.some((x) => x !== OTHER_FAULT_CODES && bitKnown(b, x) === true)) return 'p';
   if (!mask.other && mask.on.every((x) => bitKnown(b, x) === false)) return 'z';
   return 'u';
 }

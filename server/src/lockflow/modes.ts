@@ -32,8 +32,9 @@ export function describeValue(v: ValueClass): string {
   if (v[0] === 'B') {
     const exact = v[1] === '#';
     const parts = v.slice(exact ? 2 : 1).split(',').filter(Boolean);
-    const on = parts.filter((p) => p[0] === '+').map((p) => p.slice(1));
-    const off = parts.filter((p) => p[0] === '-').map((p) => p.slice(1));
+    const name = (p: string) => (p.slice(1) === 'VM_FAULT_OTHER' ? 'another VM_FAULT_ code' : p.slice(1));
+    const on = parts.filter((p) => p[0] === '+').map(name);
+    const off = parts.filter((p) => p[0] === '-').map(name);
     if (exact) return on.length ? `returns ${on.join('|')}` : 'returns no retry flag';
     return `returns ${[...on.map((x) => 'with ' + x), ...off.map((x) => 'without ' + x)].join(', ')}`;
   }

@@ -227,7 +227,8 @@ class FnCtx {
  */
 function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
   // Fault-retry style: every path that lost the lock returns a protocol bit (VM_FAULT_RETRY) the caller must test.
-  if (exits.every((s) => held(modeOf(s, 0)) || (s.ret?.[0] === 'B' && s.ret.includes('+')))) return true;
+  // (Another VM_FAULT_ code alone says nothing of the lock.)
+  if (exits.every((s) => held(modeOf(s, 0)) || (s.ret?.[0] === 'B' && /\+(?!VM_FAULT_OTHER\b)/.test(s.ret)))) return true;
   // GUP style: every path that lost the lock says so through an out-parameter (`*locked = 0`). (A held path may
   // show `*locked == 0` too: the caller passed 0 while holding the lock, which the protocol rules out.)
   const free = exits.filter((s) => !held(modeOf(s, 0)));
