@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FileIR } from '../parse/ir';
 import { emptyFileIR } from '../parse/parse-file';
-import { discoverFiles, type FoundFile, makePrefilter, readInto } from './discover';
+import { discoverFiles, type FoundFile, hashFile, makePrefilter, scanFileBytes } from './discover';
 import { contentHash, defaultCacheRoot, IrCache } from './ir-cache';
 import { ParsePool, parseFileSync } from './worker-pool';
 
@@ -106,9 +106,8 @@ export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
       if (known.hit || include.has(f.rel)) selected.push({ ...f, hash: known.hash });
     } else {
       try {
-        const bytes = readInto(f.abs, scratch);
-        const hit = prefilter(bytes);
-        const hash = hit || include.has(f.rel) ? contentHash(bytes) : '';
+        const { bytes, hit } = scanFileBytes(f.abs, scratch, prefilter);
+        const hash = hit || include.has(f.rel) ? (bytes ? contentHash(bytes) : hashFile(f.abs, scratch)) : '';
         cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash, hit });
         if (hit || include.has(f.rel)) selected.push({ ...f, hash });
       } catch (err) {
