@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
-import { makePrefilter, scanFileBytes } from '../server/src/index/discover';
+import { makePrefilter, PREFILTER_TOKENS, PREFIXES, scanFileBytes } from '../server/src/index/discover';
 import { contentHash } from '../server/src/index/ir-cache';
 import { scanTree } from '../server/src/index/workspace-index';
 
@@ -35,6 +35,10 @@ describe('prefilter scan', () => {
   });
 
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('every token contains one of the prefixes (they only reject early; the verdict is the tokens)', () => {
+    for (const t of PREFILTER_TOKENS) assert.ok(PREFIXES.some((p) => t.includes(p)), t);
+  });
 
   it('finds tokens across chunk boundaries and at the end, and nothing in files without them', () => {
     const scratch = Buffer.alloc(MB);

@@ -47,8 +47,13 @@ export function discoverFiles(root: string, onError?: (msg: string) => void): Fo
 /** Substrings that make a file worth parsing: the lock API, its legacy name, callbacks that run under it. */
 export const PREFILTER_TOKENS = ['mmap_lock', 'mmap_sem', 'mmap_read_', 'mmap_write_', 'mmap_assert', 'vm_operations_struct', 'vm_ops->', 'lock_mm_and_find_vma'];
 
-/** Short substrings one of which every token contains: three scans reject most files instead of eight. */
-const PREFIXES = ['mmap_', 'vm_op', 'lock_mm_and'];
+/**
+ * Short substrings one of which every token contains: three scans reject most files instead of
+ * eight. Each is at most 7 bytes (node searches those with memchr on the first byte, faster than
+ * its Boyer-Moore-Horspool for longer needles) and starts with a byte rarer than `l`:
+ * 'k_mm_an' scans the 1.2 GB of 6.12 in ~0.15 s where 'lock_mm_and' took ~0.75 s.
+ */
+export const PREFIXES = ['mmap_', 'vm_op', 'k_mm_an'];
 
 export interface Prefilter {
   /** Whether these bytes hold a token. */
@@ -58,6 +63,7 @@ export interface Prefilter {
 }
 
 export function makePrefilter(extra: readonly string[] = []): Prefilter {
+  // Every token contains a prefix, so the prefixes only reject early: the verdict is "a token is there".
   const tokens = [...PREFILTER_TOKENS, ...extra].map((t) => Buffer.from(t));
   const prefixes = [...PREFIXES, ...extra].map((t) => Buffer.from(t));
   const test = (bytes: Buffer) => prefixes.some((p) => bytes.includes(p)) && tokens.some((t) => bytes.includes(t));

@@ -9,7 +9,7 @@ import type { FileIR } from '../parse/ir';
 import { emptyFileIR } from '../parse/parse-file';
 import { discoverFiles, type FoundFile, hashFile, makePrefilter, scanFileBytes } from './discover';
 import { contentHash, defaultCacheRoot, IrCache } from './ir-cache';
-import { ParsePool, parseFileSync } from './worker-pool';
+import { type ParsedFile, ParsePool, parseFileSync } from './worker-pool';
 
 export interface IndexOptions {
   root: string;
@@ -72,6 +72,60 @@ export interface TreeScan {
   problems: string[];
   cache?: IrCache;
   stats: IndexStats;
+  /** Parses the scan started (files the cache does not hold), until `loadTree` takes them. */
+  parses?: Parses;
+}
+
+/**
+ * The parses of one index, in worker threads: the pool starts with the first file that needs
+ * parsing, and each parse is stored in the cache as it is taken. The scan starts them as soon as it
+ * picks a file, so the workers parse while the main thread is still reading the rest of the tree.
+ */
+class Parses {
+  private pool?: ParsePool;
+  private readonly owned: boolean;
+  private readonly started = new Map<string, Promise<ParsedFile | Error>>();
+  parsed = 0;
+  threads = 0;
+
+  constructor(opts: IndexOptions) {
+    this.pool = opts.pool;
+    this.owned = !opts.pool;
+  }
+
+  /** Starts parsing `f` now; `take` gets the result. */
+  start(f: ScannedFile): void {
+    if (!this.started.has(f.rel)) this.started.set(f.rel, this.run(f));
+  }
+
+  /** The IR of `f` (parsed now unless `start` began it), stored in the cache; a failure becomes a note. */
+  async take(f: ScannedFile, cache: IrCache | undefined): Promise<FileIR> {
+    const p = this.started.get(f.rel) ?? this.run(f);
+    this.started.delete(f.rel);
+    const r = await p;
+    if (r instanceof Error) return emptyFileIR(f.rel, f.size, `could not be analysed: ${r.message}`);
+    this.parsed++;
+    cache?.storeText(r.hash, r.json);
+    cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash: r.hash, hit: true });
+    return r.ir;
+  }
+
+  private async run(f: ScannedFile): Promise<ParsedFile | Error> {
+    try {
+      this.pool ??= new ParsePool();
+      this.threads = this.pool.threads;
+      return await this.pool.parse(f.abs, f.rel);
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
+  /** Stops the workers this started (parses not taken are dropped). */
+  async close(): Promise<void> {
+    this.started.clear();
+    if (this.pool && this.owned) await this.pool.close();
+    this.pool = undefined;
+  }
 }
 
 /**
@@ -97,19 +151,25 @@ export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
   const cache = opts.noCache ? undefined : new IrCache(opts.cacheRoot ?? defaultCacheRoot(), root, (opts.extraTokens ?? []).join(','));
   const prefilter = makePrefilter(opts.extraTokens);
   const selected: ScannedFile[] = [];
+  const parses = new Parses(opts);
+  // A picked file the cache does not hold goes to the workers at once.
+  const pick = (s: ScannedFile) => {
+    selected.push(s);
+    if (!(s.hash && cache?.has(s.hash))) parses.start(s);
+  };
   let done = 0;
   // Synchronous reads into one buffer: ~55k small files go faster this way than through promises.
   const scratch = Buffer.alloc(1 << 20);
   const step = (f: FoundFile) => {
     const known = cache?.lookup(f.rel, f.size, f.mtimeMs);
     if (known && (known.hash || !include.has(f.rel))) {
-      if (known.hit || include.has(f.rel)) selected.push({ ...f, hash: known.hash });
+      if (known.hit || include.has(f.rel)) pick({ ...f, hash: known.hash });
     } else {
       try {
         const { bytes, hit } = scanFileBytes(f.abs, scratch, prefilter);
         const hash = hit || include.has(f.rel) ? (bytes ? contentHash(bytes) : hashFile(f.abs, scratch)) : '';
         cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash, hit });
-        if (hit || include.has(f.rel)) selected.push({ ...f, hash });
+        if (hit || include.has(f.rel)) pick({ ...f, hash });
       } catch (err) {
         problems.push(`cannot read ${f.rel}: ${(err as Error).message}`);
       }
@@ -119,10 +179,16 @@ export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
       opts.onProgress?.('scanning', done, found.length);
     }
   };
-  // Let the event loop run between slices: a language server answers requests for open files meanwhile.
-  for (let i = 0; i < found.length; i++) {
-    step(found[i]);
-    if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+  // Let the event loop run between slices: a language server answers requests for open files
+  // meanwhile, and the workers' parses come in.
+  try {
+    for (let i = 0; i < found.length; i++) {
+      step(found[i]);
+      if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
+    }
+  } catch (err) {
+    await parses.close();
+    throw err;
   }
   // Explicit files outside the discovered set (outside the tree's C files) are still analysed.
   const have = new Set(selected.map((s) => s.rel));
@@ -152,6 +218,7 @@ export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
     problems,
     cache,
     stats: { discovered: found.length, selected: selected.length, parsed: 0, fromCache: 0, discoverMs: t1 - t0, prefilterMs: t2 - t1, parseMs: 0, threads: 0 },
+    parses,
   };
 }
 
@@ -176,10 +243,10 @@ export async function loadTree(scan: TreeScan, opts: IndexOptions, defer: boolea
     if (defer && f.hash && cache?.has(f.hash)) deferred.push(f);
     else toLoad.push(f);
   }
-  // Workers start only when something needs parsing (a warm run parses nothing).
-  let pool = opts.pool;
-  let threads = 0;
-  let parsed = 0;
+  // Workers start only when something needs parsing (a warm run parses nothing); the scan may
+  // have started some parses already.
+  const parses = scan.parses ?? new Parses(opts);
+  scan.parses = undefined;
   let fromCache = deferred.length;
   let done = 0;
   try {
@@ -187,28 +254,16 @@ export async function loadTree(scan: TreeScan, opts: IndexOptions, defer: boolea
       if (opts.signal?.aborted) return;
       let ir = f.hash && cache ? cache.load(f.hash, f.rel) : undefined;
       if (ir) fromCache++;
-      else {
-        try {
-          pool ??= new ParsePool();
-          threads = pool.threads;
-          const r = await pool.parse(f.abs, f.rel);
-          ir = r.ir;
-          parsed++;
-          cache?.storeText(r.hash, r.json);
-          cache?.remember(f.rel, { size: f.size, mtimeMs: f.mtimeMs, hash: r.hash, hit: true });
-        } catch (err) {
-          ir = emptyFileIR(f.rel, f.size, `could not be analysed: ${(err as Error).message}`);
-        }
-      }
+      else ir = await parses.take(f, cache);
       ready.set(f.rel, ir);
       if (++done % 25 === 0 || done === toLoad.length) opts.onProgress?.('parsing', done, toLoad.length);
     });
   } finally {
-    if (pool && !opts.pool) await pool.close();
+    await parses.close();
     cache?.closeManifest();
   }
   if (opts.signal?.aborted) throw new IndexCancelled();
-  Object.assign(scan.stats, { parsed, fromCache, parseMs: Date.now() - t0, threads });
+  Object.assign(scan.stats, { parsed: parses.parsed, fromCache, parseMs: Date.now() - t0, threads: parses.threads });
   return { ready, deferred };
 }
 
