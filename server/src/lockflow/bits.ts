@@ -57,6 +57,13 @@ export function bitKnown(b: Bits, bit: string): boolean | undefined {
   return undefined;
 }
 
+/** Some protocol bit is known set in the value (another VM_FAULT_ code alone does not count). */
+export function setsProtocolBit(v: ValueClass | undefined): boolean {
+  if (!isBitsClass(v)) return false;
+  for (const x of bitsOf(v).on) if (x !== OTHER_FAULT_CODES) return true;
+  return false;
+}
+
 /** Truth of a `B...` value: non-zero when some bit is known set; otherwise unknown. */
 export function bitsTruth(v: ValueClass): boolean | undefined {
   return v.includes('+') ? true : undefined;

@@ -11,6 +11,7 @@ import { callbackHoldsLock } from '../interproc/callbacks';
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
+import { setsProtocolBit } from '../lockflow/bits';
 import { DEADLOCK, type FlowEvent, type FlowResult } from '../lockflow/dataflow';
 import { lockExpr } from '../lockflow/instances';
 import { type AbsState, formatModes, type Mode, modeOf, sortModes } from '../lockflow/modes';
@@ -227,8 +228,7 @@ class FnCtx {
  */
 function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
   // Fault-retry style: every path that lost the lock returns a protocol bit (VM_FAULT_RETRY) the caller must test.
-  // (Another VM_FAULT_ code alone says nothing of the lock.)
-  if (exits.every((s) => held(modeOf(s, 0)) || (s.ret?.[0] === 'B' && /\+(?!VM_FAULT_OTHER\b)/.test(s.ret)))) return true;
+  if (exits.every((s) => held(modeOf(s, 0)) || setsProtocolBit(s.ret))) return true;
   // GUP style: every path that lost the lock says so through an out-parameter (`*locked = 0`). (A held path may
   // show `*locked == 0` too: the caller passed 0 while holding the lock, which the protocol rules out.)
   const free = exits.filter((s) => !held(modeOf(s, 0)));
