@@ -3,17 +3,22 @@
  * kernel-specific about reading C (SYSCALL_DEFINE, iterator macros as loop
  * heads, `#ifdef` inside bodies, scoped guards) is decided here.
  */
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Tree } from 'web-tree-sitter';
 import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from './ir';
 import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
+import { SyntaxNode } from './syntax-node';
 
 /** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
 const MAX_DEPTH = 250;
 const TEXT_LIMIT = 120;
 
-const span = (n: Node): Span => [n.startPosition.row + 1, n.startPosition.column, n.endPosition.row + 1, n.endPosition.column];
+const span = (n: SyntaxNode): Span => [n.startPosition.row + 1, n.startPosition.column, n.endPosition.row + 1, n.endPosition.column];
+
+/** Text without blanks or a slash is its own normal form (most arguments: `mm`, `vma->vm_mm`). */
+const NORMALIZES = /[\s/]/;
 
 export function normalize(text: string): string {
+  if (!NORMALIZES.test(text)) return text;
   // `/* unlock = */ true` is the literal true (sys_brk's call of do_vmi_align_munmap).
   return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
 }
@@ -23,7 +28,7 @@ function firstLine(text: string): string {
   return line.length > TEXT_LIMIT ? line.slice(0, TEXT_LIMIT - 1) + '…' : line;
 }
 
-const named = (n: Node): Node[] => n.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+const named = (n: SyntaxNode): SyntaxNode[] => n.namedChildren.filter((c): c is SyntaxNode => c !== null && c.type !== 'comment');
 
 const LOCK_NOTE = /mmap_(lock|sem)|mmap lock|mmap semaphore/i;
 
@@ -31,7 +36,7 @@ class FileBuilder {
   errorsInFn = 0;
   notes: string[] = [];
 
-  expr(n: Node | null, depth: number): Expr {
+  expr(n: SyntaxNode | null, depth: number): Expr {
     if (!n) return { k: 'other', subs: [] };
     if (depth > MAX_DEPTH) return { k: 'other', subs: [] };
     const d = depth + 1;
@@ -109,9 +114,9 @@ class FileBuilder {
   }
 
   /** Calls inside a statement expression, in source order (its own control flow is not modelled). */
-  callsIn(n: Node, depth: number): Expr[] {
+  callsIn(n: SyntaxNode, depth: number): Expr[] {
     const out: Expr[] = [];
-    const walk = (m: Node, d: number) => {
+    const walk = (m: SyntaxNode, d: number) => {
       if (d > MAX_DEPTH) return;
       if (m.type === 'call_expression') {
         out.push(this.call(m, d));
@@ -123,7 +128,7 @@ class FileBuilder {
     return out;
   }
 
-  call(n: Node, depth: number): Expr {
+  call(n: SyntaxNode, depth: number): Expr {
     const fnNode = n.childForFieldName('function');
     const argNodes = n.childForFieldName('arguments');
     const args = argNodes ? named(argNodes) : [];
@@ -151,7 +156,7 @@ class FileBuilder {
     return call;
   }
 
-  stmt(n: Node, depth: number): Stmt | null {
+  stmt(n: SyntaxNode, depth: number): Stmt | null {
     const at = span(n);
     if (depth > MAX_DEPTH) {
       this.errorsInFn++;
@@ -291,13 +296,13 @@ class FileBuilder {
     }
   }
 
-  bodyOf(n: Node, at: Span, d: number): Stmt {
+  bodyOf(n: SyntaxNode, at: Span, d: number): Stmt {
     const body = n.childForFieldName('body');
     return (body && this.stmt(body, d)) || emptyBlock(at);
   }
 
   /** `#if A ... #elif B ... #else ... #endif` inside a body: each branch may be the compiled one. */
-  ppBranches(n: Node, at: Span, d: number): Stmt {
+  ppBranches(n: SyntaxNode, at: Span, d: number): Stmt {
     const cond = ppCondition(n);
     const alt = n.childForFieldName('alternative');
     const items = n.namedChildren.filter((c) => c !== null && c.id !== alt?.id && c.id !== n.childForFieldName('name')?.id && c.id !== n.childForFieldName('condition')?.id);
@@ -308,9 +313,9 @@ class FileBuilder {
   }
 
   /** Statements of a block; turns `macro(args) <statement>` into loop or scoped-guard statements. */
-  block(children: (Node | null)[], depth: number, notes?: string[]): Stmt[] {
+  block(children: (SyntaxNode | null)[], depth: number, notes?: string[]): Stmt[] {
     const out: Stmt[] = [];
-    const kids = children.filter((c): c is Node => c !== null);
+    const kids = children.filter((c): c is SyntaxNode => c !== null);
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i];
       if (c.type === 'comment') {
@@ -339,7 +344,7 @@ class FileBuilder {
   }
 
   /** `for_each_vma(vmi, vma)` with tree-sitter's MISSING `;`: a macro used as a statement head. */
-  macroHead(n: Node): { name: string; call: Node } | undefined {
+  macroHead(n: SyntaxNode): { name: string; call: SyntaxNode } | undefined {
     if (n.type !== 'expression_statement') return undefined;
     const last = n.child(n.childCount - 1);
     if (!last?.isMissing) return undefined;
@@ -388,7 +393,7 @@ export function hasCall(e: Expr): boolean {
   }
 }
 
-function condText(n: Node | null): string {
+function condText(n: SyntaxNode | null): string {
   if (!n) return '';
   let t = normalize(n.text);
   while (t.startsWith('(') && t.endsWith(')') && balanced(t.slice(1, -1))) t = t.slice(1, -1).trim();
@@ -404,7 +409,7 @@ function balanced(t: string): boolean {
   return depth === 0;
 }
 
-function ppCondition(n: Node): string {
+function ppCondition(n: SyntaxNode): string {
   const name = n.childForFieldName('name');
   if (name) {
     const neg = /^#\s*(ifndef|elifndef)/.test(n.text);
@@ -419,7 +424,7 @@ function negate(cond: string): string {
   return /^[A-Za-z_0-9]+$/.test(cond) ? '!' + cond : `!(${cond})`;
 }
 
-export function declaratorName(n: Node | null): string | undefined {
+export function declaratorName(n: SyntaxNode | null): string | undefined {
   for (let cur = n, guard = 0; cur && guard < 50; guard++) {
     if (cur.type === 'identifier' || cur.type === 'field_identifier') return cur.text;
     cur = cur.childForFieldName('declarator') ?? named(cur).find((c) => c.type.endsWith('declarator') || c.type === 'identifier') ?? null;
@@ -427,7 +432,7 @@ export function declaratorName(n: Node | null): string | undefined {
   return undefined;
 }
 
-function functionDeclarator(n: Node | null): Node | null {
+function functionDeclarator(n: SyntaxNode | null): SyntaxNode | null {
   for (let cur = n, guard = 0; cur && guard < 50; guard++) {
     if (cur.type === 'function_declarator') {
       const inner = cur.childForFieldName('declarator');
@@ -443,7 +448,7 @@ function functionDeclarator(n: Node | null): Node | null {
   return null;
 }
 
-function returnKind(def: Node): FunctionIR['returns'] {
+function returnKind(def: SyntaxNode): FunctionIR['returns'] {
   const decl = def.childForFieldName('declarator');
   if (decl?.type === 'pointer_declarator') return 'ptr';
   const type = def.childForFieldName('type')?.text ?? '';
@@ -452,7 +457,7 @@ function returnKind(def: Node): FunctionIR['returns'] {
   return 'int';
 }
 
-function paramNames(list: Node | null): string[] {
+function paramNames(list: SyntaxNode | null): string[] {
   if (!list) return [];
   return named(list)
     .filter((p) => p.type === 'parameter_declaration')
@@ -460,7 +465,7 @@ function paramNames(list: Node | null): string[] {
 }
 
 /** Comments immediately above `n` (no blank line between), joined. */
-function docComment(n: Node): string | undefined {
+function docComment(n: SyntaxNode): string | undefined {
   const parts: string[] = [];
   let line = n.startPosition.row;
   for (let p = n.previousSibling; p && p.type === 'comment' && p.endPosition.row >= line - 1; p = p.previousSibling) {
@@ -470,15 +475,18 @@ function docComment(n: Node): string | undefined {
   return parts.length ? parts.join('\n') : undefined;
 }
 
-function countErrors(n: Node): number {
+function countErrors(n: SyntaxNode): number {
   if (!n.hasError) return 0;
   let count = n.type === 'ERROR' || n.isMissing ? 1 : 0;
   for (const c of n.children) if (c && (c.hasError || c.isMissing)) count += countErrors(c);
   return count;
 }
 
-/** Builds the IR of one file from its syntax tree. Never throws on odd input: it records notes instead. */
-export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
+/**
+ * Builds the IR of one file from its syntax tree. Never throws on odd input: it records notes
+ * instead. `source` is the text the tree was parsed from (node texts are sliced from it).
+ */
+export function buildFileIR(tree: Tree, file: string, bytes: number, source?: string): FileIR {
   const b = new FileBuilder();
   const functions: FunctionIR[] = [];
   const callbacks: CallbackRegistration[] = [];
@@ -486,7 +494,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
   const errorLines: number[] = [];
   let errorBytes = 0;
 
-  const addFunction = (def: Node, nameNode: Node | null, name: string, params: string[], body: Node, pp: string[], extra: Partial<FunctionIR>, docAnchor: Node) => {
+  const addFunction = (def: SyntaxNode, nameNode: SyntaxNode | null, name: string, params: string[], body: SyntaxNode, pp: string[], extra: Partial<FunctionIR>, docAnchor: SyntaxNode) => {
     b.errorsInFn = 0;
     const notes: string[] = [];
     const stmts = b.block(body.namedChildren, 1, notes);
@@ -507,9 +515,9 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
     functions.push(fn);
   };
 
-  const visit = (n: Node, pp: string[], depth: number) => {
+  const visit = (n: SyntaxNode, pp: string[], depth: number) => {
     if (depth > 60) return;
-    const kids = n.namedChildren.filter((c): c is Node => c !== null);
+    const kids = n.namedChildren.filter((c): c is SyntaxNode => c !== null);
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i];
       switch (c.type) {
@@ -568,7 +576,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
         case 'ERROR': {
           // A function being typed (`void f(...) { lock(mm); if (`) parses as an error region holding
           // its declarator and statements: keep it as a function over what did parse.
-          const ck = c.namedChildren.filter((x): x is Node => x !== null);
+          const ck = c.namedChildren.filter((x): x is SyntaxNode => x !== null);
           const di = ck.findIndex((x) => x.type === 'function_declarator');
           const nameNode = di >= 0 ? ck[di].childForFieldName('declarator') : null;
           const name = nameNode ? declaratorName(nameNode) : undefined;
@@ -598,13 +606,14 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
         default:
           break;
       }
+      c.forget();
     }
   };
 
-  const root = tree.rootNode;
+  const root = new SyntaxNode(tree.rootNode, source);
   visit(root, [], 0);
   if (root.hasError) {
-    const walk = (n: Node, depth: number) => {
+    const walk = (n: SyntaxNode, depth: number) => {
       if (depth > 400) return;
       if (n.type === 'ERROR') {
         errorLines.push(n.startPosition.row + 1);
@@ -622,7 +631,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number): FileIR {
 /** Words a macro body calls that are not functions: C keywords and type operators. */
 const MACRO_NOISE = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', '__typeof', 'defined', 'do', '_Generic', 'offsetof', 'container_of', 'likely', 'unlikely', 'BUILD_BUG_ON', '__same_type', '__force']);
 
-function collectCallbacks(decl: Node, out: CallbackRegistration[]): void {
+function collectCallbacks(decl: SyntaxNode, out: CallbackRegistration[]): void {
   const type = decl.childForFieldName('type');
   if (type?.type !== 'struct_specifier') return;
   const struct = type.childForFieldName('name')?.text;

@@ -67,7 +67,7 @@ export class IncrementalParser {
       }
       this.tree = tree;
       this.source = source;
-      const ir = buildFileIR(tree, this.file, text.length);
+      const ir = buildFileIR(tree, this.file, text.length, source);
       if (ir.errorBytes > 0) ir.notes.push(`${ir.errorLines.length} region(s) failed to parse (${ir.errorBytes} of ${text.length} bytes); the rest was analysed`);
       return { ir, incremental, parseMs: t1 - t0, buildMs: performance.now() - t1 };
     } catch (err) {

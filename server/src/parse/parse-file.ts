@@ -41,7 +41,7 @@ export async function parseFileText(file: string, text: string): Promise<FileIR>
       parser.reset();
       return emptyFileIR(file, text.length, cut ? `parse cut after ${PARSE_TIME_LIMIT_MS / 1000} s; file not analysed` : 'parser returned no tree');
     }
-    const ir = buildFileIR(tree, file, text.length);
+    const ir = buildFileIR(tree, file, text.length, source);
     if (ir.errorBytes > 0) ir.notes.push(`${ir.errorLines.length} region(s) failed to parse (${ir.errorBytes} of ${text.length} bytes); the rest was analysed`);
     return ir;
   } catch (err) {
