@@ -4,8 +4,8 @@
  * memory, and the builder asks most of them several times of the same node (a node's type about
  * six times). This wrapper asks each once and remembers, and takes a node's text as a slice of
  * the source the tree was parsed from (what `Node.text` returns, without its walk through the
- * parse callback). On the 398 files of 6.12 that picked the builder's wasm calls from ~11.5 to
- * ~4 million.
+ * parse callback). On the 398 files of 6.12 that took the builder's calls into wasm from about
+ * 7.7 to 5.1 million (node types 3.0 -> 1.5, ends 2.4 -> 1.5, field lookups 1.2 -> 1.0).
  */
 import type { Node, Point } from 'web-tree-sitter';
 
