@@ -229,7 +229,12 @@ class Flow {
     // Flag bits travel on their own (argValue); a struct that only brought flag bits does not pass its other fields on.
     for (const f of given) if (f[f.lastIndexOf('=') + 1] !== 'B' && !f.startsWith('v:*')) this.passOn.add(f.slice(2, f.lastIndexOf('=')).split('->')[0]);
     this.params = new Set(fn.params.filter(Boolean));
+    // One walk: names combined bit by bit, and the variables returned (what widening keeps first).
+    const returned = new Set<string>();
     walkStmt(fn.body, {
+      stmt: (st) => {
+        if (st.k === 'return' && st.e?.k === 'id') returned.add('v:' + st.e.name + '=');
+      },
       enter: (e) => {
         if (e.k === 'bits') for (const x of [e.a, e.b]) if (x.k === 'id') this.bitVars.add(x.name);
       },
@@ -239,12 +244,6 @@ class Flow {
     this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
     this.keep = new Set(entryFacts);
     const keep = this.keep;
-    const returned = new Set<string>();
-    walkStmt(fn.body, {
-      stmt: (st) => {
-        if (st.k === 'return' && st.e?.k === 'id') returned.add('v:' + st.e.name + '=');
-      },
-    });
     const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
     this.dropAt = [() => false, (f) => !f.startsWith('x:') && !keep.has(f) && !seen(f), (f) => !f.startsWith('x:') && !keep.has(f)];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
