@@ -5,9 +5,9 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
-import { type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
-import { factValue, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
+import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span } from '../parse/ir';
@@ -41,6 +41,8 @@ export interface SiteStates {
   site: CallSite;
   inst: number;
   byEntry: Record<Mode, Set<Mode>>;
+  /** The argument facts the callee is entered with, per entry and held mode (see CallSiteModes.contexts). */
+  contexts?: Set<string>;
   /** The callee's summary applied at this call (for rules). */
   summary?: Summary;
 }
@@ -70,6 +72,25 @@ const MAX_REANALYSES = 8;
 /** Specialised summaries of one function, at most (each is a re-analysis of its body). */
 const MAX_SPECIALISED = 64;
 
+/** Argument contexts one function is entered in, at most, besides the plain one (each is an analysis of its body). */
+const MAX_CONTEXTS = 4;
+
+/** A state with no facts: what a call's text alone tells its callee (literals, flag constants). */
+const NO_FACTS = makeState('none', 'n', [], 0);
+const NOTHING_PASSED: ReadonlySet<string> = new Set();
+
+/** An argument whose text alone has a value: a literal, or flag constants. */
+const TEXT_VALUE = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$|\b[A-Z][A-Z0-9_]{2,}\b/;
+
+/** The argument contexts a call brings its callee in, for a caller entered in `entry` holding `held` there ('' is none). */
+function contextsAt(s: SiteStates, entry: Mode, held: Mode): string[] {
+  if (!s.contexts) return [''];
+  const prefix = MODE_CHAR[entry] + MODE_CHAR[held] + '|';
+  const out: string[] = [];
+  for (const c of s.contexts) if (c.startsWith(prefix)) out.push(c.slice(3));
+  return out.length ? out : [''];
+}
+
 export class Program {
   readonly table: FunctionTable;
   readonly summaries = new Map<string, Summary>();
@@ -80,7 +101,7 @@ export class Program {
   readonly sites = new Map<string, SiteStates[]>();
   /** Callback registrations resolved to definitions: function id -> `struct.member` names. */
   readonly registeredAs = new Map<string, Array<{ struct: string; member: string; file: string; at: Span }>>();
-  stats = { functions: 0, analysed: 0, reanalyses: 0, specialised: 0, phase2: 0, summaryMs: 0, entryMs: 0 };
+  stats = { functions: 0, analysed: 0, reanalyses: 0, specialised: 0, phase2: 0, contexts: 0, summaryMs: 0, entryMs: 0 };
 
   constructor(readonly options: ProgramOptions = {}) {
     this.table = new FunctionTable(options);
@@ -93,9 +114,22 @@ export class Program {
   private readonly specialised = new Map<string, Summary>();
   private readonly specialising = new Set<string>();
   private readonly specialisedCount = new Map<string, number>();
+  /**
+   * Argument contexts each function is entered in, with the modes each brings: `vma_init()`
+   * calls `vma_mark_detached(vma, false)`, whose assertion under `if (detached)` it never
+   * reaches. '' is the plain entry (no facts, or past MAX_CONTEXTS).
+   */
+  private readonly contexts = new Map<string, Map<string, Set<Mode>>>();
+  private readonly contextSites = new Map<string, SiteStates[]>();
+  /**
+   * Specialisations made while contexts are analysed, kept apart: made in another order, under
+   * another budget, they must not stand in for the ones the flows computed afterwards would make.
+   */
+  private contextSpecialised: Map<string, Summary> | undefined;
   /** Off while plain summaries converge; specialising against moving summaries would redo the work many times. */
   private specialiseOn = false;
   private readonly controlNames = new Map<string, Set<string>>();
+  private readonly testedNames = new Map<string, Set<string>>();
   private readonly fieldWrites = new Map<string, FieldWrite[]>();
   private readonly constants = new Map<string, Summary | null>();
   private readonly predicates = new Map<string, Expr | null>();
@@ -112,7 +146,7 @@ export class Program {
       callee: (name: string) => {
         const r = this.table.resolve(name, ref.file);
         if (!r) return undefined;
-        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), predicate: this.predicateOf(r) };
+        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), predicate: this.predicateOf(r), controls: this.controlNamesOf(r) };
       },
       extraPrimitives: this.options.extraPrimitives,
       outParams: () => this.outParamsOf(ref),
@@ -169,18 +203,16 @@ export class Program {
   /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
   private specialise(r: FnRef, all: string[]): Summary | undefined {
     if (!this.specialiseOn) return undefined;
-    // Facts can only narrow an uncertain effect: a callee whose every entry mode has one exit mode gains nothing.
+    // Facts can only narrow an uncertain effect, or rule out the path that takes the lock
+    // (`sgx_alloc_epc_page(page, false)` never reclaims): a callee with one exit mode per
+    // entry mode and no acquisition gains nothing.
     const plain = this.summaries.get(r.id);
-    if (!isUncertain(plain) && !hasOuts(plain)) return undefined;
+    if (!isUncertain(plain) && !hasOuts(plain) && !plain?.acquires) return undefined;
     // Only facts about names the callee tests or passes on can change what it does.
-    const names = this.controlNamesOf(r);
-    const facts = all.filter((f) => {
-      const name = f.slice(2, f.lastIndexOf('='));
-      return names.has(name) || names.has(name.split('->')[0]) || names.has(name.replace(/^\*/, ''));
-    });
+    const facts = contextFacts(all, this.controlNamesOf(r));
     if (!facts.length) return undefined;
     const key = `${r.id}|${facts.join(';')}`;
-    const known = this.specialised.get(key);
+    const known = this.specialised.get(key) ?? this.contextSpecialised?.get(key);
     if (known) return known;
     // Nested specialisations follow a call chain down (a GUP caller's flags reach the fault handlers 12 calls deep).
     if (this.specialising.has(key) || this.specialising.size > 40) return undefined;
@@ -192,7 +224,7 @@ export class Program {
     try {
       this.stats.specialised++;
       const s = deriveSummary(r, analyseFunction(r.fn, this.env(r), facts), this.summaries.get(r.id));
-      this.specialised.set(key, s);
+      (this.contextSpecialised ?? this.specialised).set(key, s);
       return s;
     } finally {
       this.specialising.delete(key);
@@ -281,6 +313,7 @@ export class Program {
     walkStmt(r.fn.body, {
       enter: (e, cond) => {
         if (e.k === 'id' && cond) out.add(e.name);
+        else if (e.k === 'cond') walkExpr(e.c, { enter: (x) => { if (x.k === 'id') out.add(x.name); } });
         else if (e.k === 'call') {
           for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
         }
@@ -294,6 +327,23 @@ export class Program {
     }
     this.controlNames.set(r.id, (names = out));
     return names;
+  }
+
+  /** The facts of a context key (`v:a=z;v:b->c=B#...`) about names the function's own branches test. */
+  private testedFacts(r: FnRef, key: string): string {
+    let names = this.testedNames.get(r.id);
+    if (!names) {
+      const out = new Set<string>();
+      const add = (x: Expr) => { if (x.k === 'id') out.add(x.name.replace(/^\*/, '').split('->')[0]); };
+      walkStmt(r.fn.body, {
+        enter: (e, cond) => {
+          if (e.k === 'id' && cond) add(e);
+          else if (e.k === 'cond') walkExpr(e.c, { enter: add });
+        },
+      });
+      this.testedNames.set(r.id, (names = out));
+    }
+    return key.split(';').filter((f) => names!.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])).join(';');
   }
 
   /** `return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);` as a whole body, no calls: evaluated at each call. */
@@ -349,6 +399,7 @@ export class Program {
     this.protocolUsers.clear();
     this.outParams.clear();
     this.controlNames.clear();
+    this.testedNames.clear();
     this.pending.clear();
     this.assumed.clear();
     this.flows.clear();
@@ -494,6 +545,7 @@ export class Program {
     for (const id of [...changed, ...removed]) {
       this.flows.delete(id);
       this.controlNames.delete(id);
+      this.testedNames.delete(id);
       this.fieldWrites.delete(id);
       this.constants.delete(id);
       this.predicates.delete(id);
@@ -618,6 +670,8 @@ export class Program {
 
   private computeEntries(): void {
     this.sourcesByCaller.clear();
+    this.contexts.clear();
+    this.contextSites.clear();
     const all = this.table.all();
     // Call sites with states, per caller.
     for (const r of all) this.sites.set(r.id, this.siteStates(r));
@@ -779,16 +833,30 @@ export class Program {
         }
       }
     }
-    const add = (ref: FnRef, src: EntrySource): boolean => {
+    /** Records that `ref` is entered holding `modes` with argument facts `key`; whether that is new. */
+    const addContext = (ref: FnRef, key: string, modes: readonly Mode[]): boolean => {
+      let m = this.contexts.get(ref.id);
+      if (!m) this.contexts.set(ref.id, (m = new Map()));
+      // A function with lock effects is costly to analyse again: only for facts its own branches test.
+      if (key && this.flows.get(ref.id)) key = this.testedFacts(ref, key);
+      if (key && !m.has(key) && m.size - (m.has('') ? 1 : 0) >= MAX_CONTEXTS) key = '';
+      let set = m.get(key);
+      if (!set) m.set(key, (set = new Set()));
+      let grew = false;
+      for (const x of modes) {
+        if (set.has(x)) continue;
+        set.add(x);
+        grew = true;
+      }
+      return grew;
+    };
+    // A mode new to a function is new to one of its contexts: what addContext says covers both.
+    const add = (ref: FnRef, src: EntrySource, key = ''): boolean => {
       let m = this.entries.get(ref.id);
       if (!m) this.entries.set(ref.id, (m = new Map()));
-      let grew = false;
       for (const mode of src.modes) {
         let list = m.get(mode);
-        if (!list) {
-          m.set(mode, (list = []));
-          grew = true;
-        }
+        if (!list) m.set(mode, (list = []));
         const same = list.find((x) => x.callerId === src.callerId && x.at?.[0] === src.at?.[0] && x.kind === src.kind);
         if (!same && list.length < 50) {
           const stored = { ...src, modes: [mode] };
@@ -800,7 +868,7 @@ export class Program {
           }
         }
       }
-      return grew;
+      return addContext(ref, key, src.modes);
     };
     const queue: FnRef[] = [];
     // Calls inside the API's own bodies: mmap_write_unlock() calls vma_end_write_all() before its
@@ -884,8 +952,9 @@ export class Program {
     while (queue.length && guard++ < 2_000_000) {
       const r = queue.shift()!;
       queued.delete(r.id);
-      const entry = [...(this.entries.get(r.id)?.keys() ?? [])];
-      for (const s of this.sites.get(r.id)!) {
+      for (const [key, entered] of this.contexts.get(r.id) ?? []) {
+      const entry = [...entered];
+      for (const s of key ? this.sitesInContext(r, key) : this.sites.get(r.id)!) {
         const modes = new Set<Mode>();
         for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
         if (!modes.size) continue;
@@ -910,14 +979,32 @@ export class Program {
           const src: EntrySource = t.via
             ? { kind: 'callback', modes: ms, caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, via: t.via, refused }
             : { kind: 'caller', modes: ms, caller: r.fn.name, callerId: r.id, file: r.file, at: s.site.at, refused };
-          if (add(t.ref, src) && !queued.has(t.ref.id)) {
+          // The argument facts each held mode comes with (a callback's parameters are not the call's).
+          const byContext = new Map<string, Mode[]>();
+          for (const e of entry) {
+            for (const m of s.byEntry[e]) {
+              if (!ms.includes(m)) continue;
+              for (const k of t.via ? [''] : contextsAt(s, e, m)) {
+                const list = byContext.get(k);
+                if (!list) byContext.set(k, [m]);
+                else if (!list.includes(m)) list.push(m);
+              }
+            }
+          }
+          let grew = false;
+          for (const [k, kms] of byContext) if (add(t.ref, { ...src, modes: kms }, k)) grew = true;
+          if (grew && !queued.has(t.ref.id)) {
             queued.add(t.ref.id);
             queue.push(t.ref);
           }
         }
       }
+      }
     }
     };
+    // Contexts' analyses specialise their callees too: the flows computed after this keep the budget they had.
+    const budget = new Map(this.specialisedCount);
+    this.contextSpecialised = new Map();
     propagate();
     for (const { r, twin } of twins) {
       // The twin's own sources, so that the chain behind a mode leads to real callers.
@@ -932,6 +1019,11 @@ export class Program {
     for (const r of all) {
       if (!this.entries.get(r.id)?.size) add(r, { kind: 'root', modes: ['none'], why: 'its callers are never entered (a call cycle with no entry point); assumed not held' });
     }
+    // Only the propagation reads them.
+    this.contextSites.clear();
+    this.contextSpecialised = undefined;
+    this.specialisedCount.clear();
+    for (const [id, n] of budget) this.specialisedCount.set(id, n);
   }
 
   /**
@@ -974,8 +1066,39 @@ export class Program {
   /** States at each call of a function, per entry mode (from its flow, or its entry itself when it has no lock effects). */
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
-    if (!flow) return r.sites.map((site) => ({ site, inst: 0, byEntry: PASS_THROUGH }));
-    return flow.sites.map((c) => ({ site: { f: c.callee, a: [...c.args], at: c.at }, inst: c.inst, byEntry: c.byEntry, summary: c.summary }));
+    if (!flow) return r.sites.map((site) => this.passThroughSite(r, site));
+    return flowSites(flow);
+  }
+
+  /** A call in a function with no lock effect: held as entered, with what its arguments' text tells the callee. */
+  private passThroughSite(r: FnRef, site: CallSite): SiteStates {
+    const out: SiteStates = { site, inst: 0, byEntry: PASS_THROUGH };
+    if (!site.a.some((a) => TEXT_VALUE.test(a)) || !IDENT.test(site.f)) return out;
+    const c = this.table.resolve(site.f, r.file);
+    if (!c || c === r) return out;
+    const facts = contextFacts(calleeEntryFacts(site.a, c.fn.params, NO_FACTS, NOTHING_PASSED), this.controlNamesOf(c));
+    if (facts.length) out.contexts = new Set(MODES.map((m) => `${MODE_CHAR[m]}${MODE_CHAR[m]}|${facts.join(';')}`));
+    return out;
+  }
+
+  /** The call sites of `r` entered with argument facts `key` (its flow under them, computed once per entry computation). */
+  private sitesInContext(r: FnRef, key: string): SiteStates[] {
+    const id = `${r.id}|${key}`;
+    let sites = this.contextSites.get(id);
+    if (!sites) {
+      this.stats.contexts++;
+      // Facts only rule paths out: a mode the plain analysis never holds at a call is no mode there
+      // (the context's own analysis may know less, when a callee's specialisations ran out).
+      const plain = new Map((this.sites.get(r.id) ?? []).map((s) => [`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`, s.byEntry]));
+      sites = flowSites(analyseFunction(r.fn, this.env(r), key.split(';')));
+      for (const s of sites) {
+        const known = plain.get(`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`);
+        if (!known) continue;
+        for (const m of MODES) for (const h of s.byEntry[m]) if (!known[m].has(h)) s.byEntry[m].delete(h);
+      }
+      this.contextSites.set(id, sites);
+    }
+    return sites;
   }
 
   /** Entry modes of a function, sorted. */
@@ -1073,6 +1196,10 @@ function memberName(callee: string): string | undefined {
  * `pmd_trans_huge() { return 0; }`): the default configuration may build the real one, which the
  * index may not even hold (arch headers), so its constant value decides no branch.
  */
+function flowSites(flow: FlowResult): SiteStates[] {
+  return flow.sites.map((c) => ({ site: { f: c.callee, a: [...c.args], at: c.at }, inst: c.inst, byEntry: c.byEntry, contexts: c.contexts, summary: c.summary }));
+}
+
 function isFeatureOffStub(r: FnRef): boolean {
   return r.fn.pp.some((c) => /!\s*(\(?\s*)?(defined\s*\(?\s*|IS_ENABLED\s*\(\s*)?CONFIG_(?!MMU\b)/.test(c));
 }
@@ -1123,7 +1250,7 @@ function shiftIfOnlyMoved(old: FunctionIR, now: FunctionIR, more: unknown[] = []
 
 /** Call sites' callees and modes, without positions. */
 function siteShape(sites: SiteStates[]): string {
-  return sites.map((s) => `${s.site.f}:${s.inst}:${MODES.map((m) => [...s.byEntry[m]].sort().join('')).join('/')}`).join(';');
+  return sites.map((s) => `${s.site.f}:${s.inst}:${MODES.map((m) => [...s.byEntry[m]].sort().join('')).join('/')}${s.contexts ? ':' + [...s.contexts].sort().join(',') : ''}`).join(';');
 }
 
 function callbackShape(cbs: Array<{ struct: string; member: string; fn: string }>): string {

@@ -100,6 +100,29 @@ export function calleeEntryFacts(args: readonly string[], params: readonly strin
   return out.sort();
 }
 
+/**
+ * The facts among `facts` that can change what a callee does: those about the
+ * names it tests or passes on (`controls`), or about what they point to or hold.
+ */
+export function contextFacts(facts: readonly string[], controls: ReadonlySet<string>): string[] {
+  return facts.filter((f) => {
+    const name = f.slice(2, f.lastIndexOf('='));
+    return controls.has(name) || controls.has(name.split('->')[0]) || controls.has(name.replace(/^\*/, ''));
+  });
+}
+
+/**
+ * The facts worth following a call for (entry contexts): values a caller chose, not what a
+ * null check on one of its structs' fields learnt (`vmf->pud` non-NULL, 350 contexts on 6.12).
+ */
+export function contextWorthy(f: string): boolean {
+  const eq = f.lastIndexOf('=');
+  const v = f.slice(eq + 1);
+  if (v !== 'nz' && v !== 'p') return true;
+  const name = f.slice(2, eq);
+  return !name.includes('->') && !name.includes('.');
+}
+
 /** The caller's state after a callee stored argument values into a struct it was passed. */
 export function applyFieldWrites(s: AbsState, args: readonly string[], writes: readonly FieldWrite[]): AbsState {
   let t = s;

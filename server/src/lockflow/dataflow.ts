@@ -10,7 +10,7 @@
  */
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import type { Expr, FunctionIR, Span } from '../parse/ir';
-import { walkStmt } from '../parse/ir-walk';
+import { walkStmt, wrapOther } from '../parse/ir-walk';
 import { VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
@@ -18,7 +18,7 @@ import {
   withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, type FieldWrite, looksLikeObject } from './argument-facts';
+import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
 import { bitsTruth, clearBits, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
@@ -79,6 +79,8 @@ export interface CalleeInfo {
   specialise(facts: string[]): Summary | undefined;
   /** `return (flags & A) && !(flags & B);` and nothing else: a test of its arguments, evaluated at each call. */
   predicate?: Expr;
+  /** Names the callee tests or passes on: argument facts about others cannot change what it does. */
+  controls?: ReadonlySet<string>;
 }
 
 /** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
@@ -88,6 +90,12 @@ export interface CallSiteModes {
   at: Span;
   inst: number;
   byEntry: Record<Mode, Set<Mode>>;
+  /**
+   * The argument facts the callee is entered with (`v:detached=z`), when some
+   * path brings any: `${entry}${held}|${facts}` (mode initials; facts `;`-joined,
+   * empty for paths that bring none). Absent: no path brought facts.
+   */
+  contexts?: Set<string>;
   summary?: Summary;
 }
 
@@ -213,6 +221,8 @@ class Flow {
   private readonly callInst = new Map<Expr, number>();
   private readonly paramFacts = new Map<string, boolean>();
   private readonly siteKeys = new Map<Expr, string>();
+  /** Per call: its arguments, blanked where the callee's parameter decides nothing (null: none decides). */
+  private readonly contextArgs = new Map<Expr, string[] | null>();
   /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
   private readonly dropAt: Array<(f: string) => boolean>;
 
@@ -515,6 +525,17 @@ class Flow {
         });
       case 'cmp':
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
+      case 'cond': {
+        // `vmf ? vmf->vma : NULL` with `vmf` from a caller's argument: that arm only. Any other
+        // choice runs its parts in turn and has no known value: deciding them all splits paths by
+        // return values nobody tests, and the widening that follows costs more than it brings.
+        const known = e.c.k === 'id' && this.passOn.has(e.c.name) ? factValue(s, 'v:' + e.c.name) : undefined;
+        const b = known !== undefined && known !== UNCHANGED ? truth(known as ValueClass) : undefined;
+        if (b !== undefined) return this.eval(b ? e.a : e.b, s, emit);
+        let parts = condParts.get(e);
+        if (!parts) condParts.set(e, (parts = wrapOther([e.c, e.a, e.b])));
+        return this.eval(parts, s, (t) => emit(t, 'u'));
+      }
       case 'assign':
         return this.eval(e.rhs, s, (t, v) => {
           // `fault_flags |= FAULT_FLAG_ALLOW_RETRY`, `ret |= folio_lock_or_retry(...)`: protocol bits accumulate.
@@ -597,7 +618,7 @@ class Flow {
     let i = this.callInst.get(e);
     if (i === undefined) this.callInst.set(e, (i = this.inst.forCallArgs(e.a)));
     if (!summary) {
-      if (this.recording) this.recordSite(e, i, s);
+      if (this.recording) this.recordSite(e, i, s, undefined, pre, info);
       return emit(s, info?.predicate ? evalPredicate(info.predicate, info.params, e.a, s) : 'u');
     }
     const b = modeOf(s, i);
@@ -616,7 +637,7 @@ class Flow {
       emit(t, v);
     }
     if (this.recording) {
-      this.recordSite(e, i, s, summary);
+      this.recordSite(e, i, s, summary, pre, info);
       if (summary.requires || summary.acquires || after.some((t) => t !== s)) this.record({ kind: 'call', callee: e.f, args: e.a, inst: i, at: e.at, before: s, after, summary });
     }
   }
@@ -688,7 +709,7 @@ class Flow {
     return s.facts.includes(VIOLATED) ? s : withFact(s, 'x:violated', '1');
   }
 
-  private recordSite(e: Extract<Expr, { k: 'call' }>, inst: number, s: AbsState, summary?: Summary): void {
+  private recordSite(e: Extract<Expr, { k: 'call' }>, inst: number, s: AbsState, summary?: Summary, pre = s, info?: CalleeInfo): void {
     const { f: callee, a: args, at } = e;
     let key = this.siteKeys.get(e);
     if (key === undefined) this.siteKeys.set(e, (key = `${callee}@${at[0]}:${at[1]}`));
@@ -698,7 +719,25 @@ class Flow {
       if (summary) site.summary = summary;
       this.sites.set(key, site);
     }
-    site.byEntry[s.entry].add(modeOf(s, inst));
+    const held = modeOf(s, inst);
+    let facts: string[] = [];
+    if (info?.controls?.size && args.length) {
+      // Only the arguments landing in a parameter the callee tests or passes on (worked out once per call).
+      let relevant = this.contextArgs.get(e);
+      if (relevant === undefined) {
+        const controls = info.controls;
+        const kept = args.map((a, k) => (info.params[k] && (controls.has(info.params[k]) || controls.has('*' + info.params[k])) ? a : ''));
+        this.contextArgs.set(e, (relevant = kept.some(Boolean) ? kept : null));
+      }
+      if (relevant) facts = contextFacts(calleeEntryFacts(relevant, info.params, pre, this.passOn), info.controls).filter(contextWorthy);
+    }
+    if (facts.length && !site.contexts) {
+      // Paths recorded before this one brought no facts.
+      site.contexts = new Set();
+      for (const m of MODES) for (const h of site.byEntry[m]) site.contexts.add(`${MODE_CHAR[m]}${MODE_CHAR[h]}|`);
+    }
+    site.byEntry[s.entry].add(held);
+    site.contexts?.add(`${MODE_CHAR[s.entry]}${MODE_CHAR[held]}|${facts.join(';')}`);
   }
 
   private record(ev: Omit<FlowEvent, 'node'>): void {
@@ -794,6 +833,12 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
       }
       case 'cmp':
         return compare(e.op, e.a, ev(e.a), e.b, ev(e.b));
+      case 'cond': {
+        const b = truth(ev(e.c));
+        if (b !== undefined) return ev(b ? e.a : e.b);
+        const [va, vb] = [ev(e.a), ev(e.b)];
+        return va === vb ? va : 'u';
+      }
       default:
         return 'u';
     }
@@ -807,6 +852,9 @@ function isUncertain(s: Summary): boolean {
   if (u === undefined) uncertain.set(s, (u = MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1)));
   return u;
 }
+
+/** What a choice does when its condition is not a caller's known argument, worked out once per expression. */
+const condParts = new WeakMap<Expr, Expr>();
 
 /** Summaries are never changed once made: whether each is uncertain is worked out once. */
 const uncertain = new WeakMap<Summary, boolean>();

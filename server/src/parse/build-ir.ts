@@ -7,6 +7,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from './ir';
 import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
 import { SyntaxNode } from './syntax-node';
+import { hasCall, wrapOther } from './ir-walk';
 
 /** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
 const MAX_DEPTH = 250;
@@ -74,6 +75,13 @@ class FileBuilder {
         if (['==', '!=', '<', '>', '<=', '>='].includes(op)) return { k: 'cmp', op, a, b };
         if (op === '&' || op === '|') return { k: 'bits', op, a, b };
         return wrapOther([a, b]);
+      }
+      case 'conditional_expression': {
+        const c = n.childForFieldName('condition');
+        const a = n.childForFieldName('consequence');
+        const b = n.childForFieldName('alternative');
+        if (!c || !a || !b) return wrapOther(named(n).map((x) => this.expr(x, d)));
+        return { k: 'cond', c: this.expr(c, d), a: this.expr(a, d), b: this.expr(b, d) };
       }
       case 'assignment_expression': {
         const lhs = n.childForFieldName('left');
@@ -360,38 +368,7 @@ function emptyBlock(at: Span): Stmt {
   return { k: 'block', at, s: [] };
 }
 
-function wrapOther(parts: Expr[]): Expr {
-  const subs: Expr[] = [];
-  const kills: string[] = [];
-  for (const p of parts) {
-    if (p.k === 'other') {
-      subs.push(...p.subs);
-      if (p.kills) kills.push(...p.kills);
-    } else if (hasCall(p) || p.k === 'assign') subs.push(p);
-  }
-  return kills.length ? { k: 'other', subs, kills } : { k: 'other', subs };
-}
 
-export function hasCall(e: Expr): boolean {
-  switch (e.k) {
-    case 'call':
-    case 'guard':
-      return true;
-    case 'not':
-      return hasCall(e.e);
-    case 'and':
-    case 'or':
-    case 'cmp':
-    case 'bits':
-      return hasCall(e.a) || hasCall(e.b);
-    case 'assign':
-      return hasCall(e.rhs);
-    case 'other':
-      return e.subs.length > 0;
-    default:
-      return false;
-  }
-}
 
 function condText(n: SyntaxNode | null): string {
   if (!n) return '';

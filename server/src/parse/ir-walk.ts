@@ -38,6 +38,11 @@ export function walkExpr(e: Expr | null | undefined, v: IrVisitor, cond = false)
     case 'assign':
       walkExpr(e.rhs, v, false);
       break;
+    case 'cond':
+      // Only what it does, as if it were `other`: passes see a choice's calls, not its values
+      // (the dataflow decides it when a caller's argument does; see Flow.eval).
+      for (const x of [e.c, e.a, e.b]) if (x.k === 'other' || x.k === 'assign' || hasCall(x)) walkExpr(x, v, false);
+      break;
     case 'other':
       e.subs.forEach((x) => walkExpr(x, v, false));
       break;
@@ -93,4 +98,41 @@ export function walkStmt(s: Stmt | undefined, v: IrVisitor): void {
       return;
     default:
   }
+}
+
+/** Whether evaluating an expression calls anything. */
+export function hasCall(e: Expr): boolean {
+  switch (e.k) {
+    case 'call':
+    case 'guard':
+      return true;
+    case 'not':
+      return hasCall(e.e);
+    case 'and':
+    case 'or':
+    case 'cmp':
+    case 'bits':
+      return hasCall(e.a) || hasCall(e.b);
+    case 'assign':
+      return hasCall(e.rhs);
+    case 'cond':
+      return hasCall(e.c) || hasCall(e.a) || hasCall(e.b);
+    case 'other':
+      return e.subs.length > 0;
+    default:
+      return false;
+  }
+}
+
+/** The parts of an expression that do something (calls, assignments, increments), as one `other`. */
+export function wrapOther(parts: Expr[]): Expr {
+  const subs: Expr[] = [];
+  const kills: string[] = [];
+  for (const p of parts) {
+    if (p.k === 'other') {
+      subs.push(...p.subs);
+      if (p.kills) kills.push(...p.kills);
+    } else if (hasCall(p) || p.k === 'assign') subs.push(p);
+  }
+  return kills.length ? { k: 'other', subs, kills } : { k: 'other', subs };
 }

@@ -19,6 +19,8 @@ export type Expr =
   /** `flags & FAULT_FLAG_ALLOW_RETRY`, `FOLL_WRITE | FOLL_TOUCH`, `~FAULT_FLAG_TRIED` (b unused): bit operations, for flag-bit protocols. */
   | { k: 'bits'; op: '&' | '|' | '~'; a: Expr; b: Expr }
   | { k: 'assign'; lhs: string; op: string; rhs: Expr }
+  /** `c ? a : b` (not GNU `c ?: b`, which stays `other`). */
+  | { k: 'cond'; c: Expr; a: Expr; b: Expr }
   /** A variable, a field path (`vmf->flags`, `vmf.flags`), a dereferenced pointer (`*locked`) or a macro name. */
   | { k: 'id'; name: string }
   | { k: 'num'; v: number }
