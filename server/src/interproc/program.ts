@@ -40,7 +40,7 @@ export interface EntrySource {
 export interface SiteStates {
   site: CallSite;
   inst: number;
-  byEntry: Record<Mode, Set<Mode>>;
+  byEntry: Readonly<Record<Mode, ReadonlySet<Mode>>>;
   /** The callee's summary applied at this call (for rules). */
   summary?: Summary;
 }

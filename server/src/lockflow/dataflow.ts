@@ -81,14 +81,61 @@ export interface CalleeInfo {
   predicate?: Expr;
 }
 
+/**
+ * Modes held at a call site, per entry mode, each set in the order the modes were first seen there.
+ * Shared between call sites and never changed (see `byEntryWith`): a site gets another one instead.
+ */
+export type ByEntry = Readonly<Record<Mode, ReadonlySet<Mode>>>;
+
 /** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
 export interface CallSiteModes {
   callee: string;
   args: readonly string[];
   at: Span;
   inst: number;
-  byEntry: Record<Mode, Set<Mode>>;
+  byEntry: ByEntry;
   summary?: Summary;
+}
+
+/**
+ * The shared mode sets: one per sequence of distinct modes (16 with the empty one), reached from
+ * the empty set by appending. A site's sets are almost always one mode each; a Set per entry mode
+ * and site cost ~40 MB on a whole 6.12 check.
+ */
+const EMPTY_MODES: ReadonlySet<Mode> = new Set<Mode>();
+const modesThen = new Map<ReadonlySet<Mode>, Map<Mode, ReadonlySet<Mode>>>();
+const modesIndex = new Map<ReadonlySet<Mode>, number>([[EMPTY_MODES, 0]]);
+
+/** `set` with `m` added last (the shared set for that sequence); `set` itself when it has `m`. */
+function modesWith(set: ReadonlySet<Mode>, m: Mode): ReadonlySet<Mode> {
+  if (set.has(m)) return set;
+  let next = modesThen.get(set);
+  if (!next) modesThen.set(set, (next = new Map()));
+  let t = next.get(m);
+  if (!t) {
+    next.set(m, (t = new Set([...set, m])));
+    modesIndex.set(t, modesIndex.size);
+  }
+  return t;
+}
+
+/** The shared records, by the indexes of their three sets. */
+const byEntries = new Map<number, ByEntry>();
+
+function byEntryOf(none: ReadonlySet<Mode>, read: ReadonlySet<Mode>, write: ReadonlySet<Mode>): ByEntry {
+  const key = (modesIndex.get(none)! << 8) | (modesIndex.get(read)! << 4) | modesIndex.get(write)!;
+  let b = byEntries.get(key);
+  if (!b) byEntries.set(key, (b = { none, read, write }));
+  return b;
+}
+
+const NO_MODES: ByEntry = byEntryOf(EMPTY_MODES, EMPTY_MODES, EMPTY_MODES);
+
+/** `b` with `held` seen for entry mode `entry`. */
+function byEntryWith(b: ByEntry, entry: Mode, held: Mode): ByEntry {
+  const set = modesWith(b[entry], held);
+  if (set === b[entry]) return b;
+  return byEntryOf(entry === 'none' ? set : b.none, entry === 'read' ? set : b.read, entry === 'write' ? set : b.write);
 }
 
 export interface FlowResult {
@@ -694,11 +741,11 @@ class Flow {
     if (key === undefined) this.siteKeys.set(e, (key = `${callee}@${at[0]}:${at[1]}`));
     let site = this.sites.get(key);
     if (!site) {
-      site = { callee, args, at, inst, byEntry: { none: new Set(), read: new Set(), write: new Set() } };
+      site = { callee, args, at, inst, byEntry: NO_MODES };
       if (summary) site.summary = summary;
       this.sites.set(key, site);
     }
-    site.byEntry[s.entry].add(modeOf(s, inst));
+    site.byEntry = byEntryWith(site.byEntry, s.entry, modeOf(s, inst));
   }
 
   private record(ev: Omit<FlowEvent, 'node'>): void {
