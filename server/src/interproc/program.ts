@@ -479,8 +479,9 @@ export class Program {
     const changed = new Set<string>();
     ir.functions = ir.functions.map((fn, i) => {
       const old = oldRefs.get(ids[i])?.fn;
-      // The CFG makes a few spans of its own (loop ends, guard releases): they move too.
-      if (old && shiftIfOnlyMoved(old, fn, this.flows.get(ids[i])?.cfg.nodes.map((n) => n.at))) return old;
+      // The CFG makes a few spans of its own (loop ends, guard releases): those the flow's events
+      // hold move too (the flow keeps no CFG; one built later takes the moved IR's spans).
+      if (old && shiftIfOnlyMoved(old, fn, this.flows.get(ids[i])?.events.map((e) => e.at))) return old;
       changed.add(ids[i]);
       return fn;
     });

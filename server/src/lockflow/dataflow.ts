@@ -140,7 +140,12 @@ function byEntryWith(b: ByEntry, entry: Mode, held: Mode): ByEntry {
 
 export interface FlowResult {
   fn: FunctionIR;
-  cfg: Cfg;
+  /**
+   * The CFG the flow ran on, built again from `fn` on each call (same nodes, same ids: buildCfg is
+   * deterministic). Not kept: the CFGs of a whole tree's flows cost ~30 MB, and only annotations
+   * and a few rules look at nodes once the analysis is done.
+   */
+  cfg(): Cfg;
   inst: Instances;
   /** Modes possible before (`in`) or after (`out`) a node, on paths entered in one of `entries`, for one instance. */
   modesAt(node: number, side: 'in' | 'out', entries: Iterable<Mode>, inst: number): Mode[];
@@ -407,9 +412,11 @@ class Flow {
     const bitsIn = pack(this.states);
     const bitsOut = this.outBits;
     const exits = [...this.states[this.cfg.exit].values()];
+    // The closures below must not reach `this` (the states of every node) or this.cfg.
+    const fn = this.fn;
     return {
-      fn: this.fn,
-      cfg: this.cfg,
+      fn,
+      cfg: () => buildCfg(fn),
       inst: this.inst,
       modesAt: (node, side, entries, inst) => {
         const word = (side === 'in' ? bitsIn : bitsOut)[node * k + inst];

@@ -208,7 +208,7 @@ class FnCtx {
   /** Return statements by the mode they leave the lock in. */
   private returnSites(entry: Mode): RelatedLocation[] {
     const out: RelatedLocation[] = [];
-    for (const n of this.flow.cfg.nodes) {
+    for (const n of this.flow.cfg().nodes) {
       if (n.kind !== 'return' || !n.at) continue;
       const modes = this.flow.modesAt(n.id, 'out', [entry], 0);
       if (modes.length) out.push({ file: this.ref.file, at: n.at, message: `returns with mmap_lock ${formatModes(modes)}` });
