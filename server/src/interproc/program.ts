@@ -1191,7 +1191,7 @@ export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefi
     out.requires = req;
   } else if (prev?.requires?.source === 'doc') out.requires = prev.requires;
   for (const ev of flow.events) {
-    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.facts.includes(DEADLOCK)) continue;
+    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.deadlock) continue;
     if (ev.kind === 'acquire' && !ev.prim?.taken) {
       out.acquires = { via: [], file: r.file, at: ev.at, callee: ev.guard ? `guard(${ev.guard})` : ev.callee };
       break;

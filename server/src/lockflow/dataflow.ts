@@ -56,7 +56,7 @@ export const UNCHANGED = '@';
 
 export type EventKind = 'acquire' | 'release' | 'downgrade' | 'assert' | 'query' | 'call';
 
-/** One thing that happened to one abstract state at one call. Rules read these. */
+/** One thing that happened to one abstract state at one call, as a flow keeps it. Rules read these. */
 export interface FlowEvent {
   node: number;
   kind: EventKind;
@@ -64,12 +64,60 @@ export interface FlowEvent {
   args: readonly string[];
   inst: number;
   at: Span;
-  before: AbsState;
-  after: AbsState[];
+  /** The state at the call, reduced to what rules and queries read. */
+  before: EventState;
+  /** The states the call leaves, reduced the same way (a shared list: never changed). */
+  after: readonly EventState[];
   prim?: Primitive;
   summary?: Summary;
   /** For scoped guards: the guard's kind. */
   guard?: string;
+}
+
+/** An event as the stepper gives it: with whole states, since a simulation follows each one. */
+export type StepEvent = Omit<FlowEvent, 'before' | 'after'> & { before: AbsState; after: AbsState[] };
+
+/**
+ * What a flow's event keeps of a state. Shared between events (one per distinct value) and never
+ * changed: whole states at every event (their facts and keys) cost ~45 MB on a whole 6.12 check.
+ */
+export interface EventState {
+  readonly entry: Mode;
+  /** One character per instance: n, r or w (as in AbsState). */
+  readonly modes: string;
+  /** As in AbsState: bit i set when a lock operation on this path has changed or checked instance i. */
+  readonly touched: number;
+  /** The path blocked on a lock it already held (DEADLOCK among its facts): rules stay quiet on it. */
+  readonly deadlock: boolean;
+}
+
+/** The shared event states and lists of them, by their text; past the cap new ones are not shared (a long-running server). */
+const eventStates = new Map<string, EventState>();
+const eventStateLists = new Map<string, readonly EventState[]>();
+const SHARED_CAP = 100_000;
+
+function eventStateKey(s: AbsState): string {
+  return `${s.entry}|${s.modes}|${s.touched}|${s.facts.includes(DEADLOCK) ? 1 : 0}`;
+}
+
+function eventState(s: AbsState, key = eventStateKey(s)): EventState {
+  let e = eventStates.get(key);
+  if (!e) {
+    e = Object.freeze({ entry: s.entry, modes: s.modes, touched: s.touched, deadlock: s.facts.includes(DEADLOCK) });
+    if (eventStates.size < SHARED_CAP) eventStates.set(key, e);
+  }
+  return e;
+}
+
+function eventStateList(ss: readonly AbsState[]): readonly EventState[] {
+  const keys = ss.map(eventStateKey);
+  const key = keys.join(';');
+  let list = eventStateLists.get(key);
+  if (!list) {
+    list = Object.freeze(ss.map((s, i) => eventState(s, keys[i])));
+    if (eventStateLists.size < SHARED_CAP) eventStateLists.set(key, list);
+  }
+  return list;
 }
 
 export interface CalleeInfo {
@@ -225,7 +273,7 @@ export interface Stepper {
   readonly cfg: Cfg;
   readonly inst: Instances;
   initial(entry: Mode): AbsState;
-  step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] };
+  step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] };
 }
 
 export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
@@ -249,6 +297,8 @@ class Flow {
   /** Names tested or combined bit by bit (`flags & FOLL_WRITE`). */
   private readonly bitVars = new Set<string>();
   private events: FlowEvent[] = [];
+  /** Set while the stepper runs a node: its events, with whole states. */
+  private stepEvents: StepEvent[] | undefined;
   private sites = new Map<string, CallSiteModes>();
   /** The first violation seen per entry mode (whether every path has one is read off the exits). */
   private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
@@ -445,12 +495,13 @@ class Flow {
     return v;
   }
 
-  stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] } {
+  stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] } {
     this.recording = true;
-    this.events = [];
+    const events: StepEvent[] = (this.stepEvents = []);
     const outs = this.transfer(node, [state]);
     this.recording = false;
-    return { outs, events: this.events };
+    this.stepEvents = undefined;
+    return { outs, events };
   }
 
   /** Output states per successor. */
@@ -755,8 +806,9 @@ class Flow {
     site.byEntry = byEntryWith(site.byEntry, s.entry, modeOf(s, inst));
   }
 
-  private record(ev: Omit<FlowEvent, 'node'>): void {
-    this.events.push({ node: this.current, ...ev });
+  private record(ev: Omit<StepEvent, 'node'>): void {
+    if (this.stepEvents) this.stepEvents.push({ node: this.current, ...ev });
+    else this.events.push({ node: this.current, ...ev, before: eventState(ev.before), after: eventStateList(ev.after) });
   }
 }
 
