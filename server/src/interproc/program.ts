@@ -976,7 +976,13 @@ export class Program {
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
     if (!flow) return r.sites.map((site) => ({ site, inst: 0, byEntry: PASS_THROUGH }));
-    return flow.sites.map((c) => ({ site: { f: c.callee, a: [...c.args], at: c.at }, inst: c.inst, byEntry: c.byEntry, summary: c.summary }));
+    // The body's own call sites (the same call expression: the same span and argument arrays), not copies.
+    const own = new Map(r.sites.map((s) => [s.at, s]));
+    return flow.sites.map((c) => {
+      const s = own.get(c.at);
+      const site = s && s.f === c.callee && s.a === c.args ? s : { f: c.callee, a: [...c.args], at: c.at };
+      return { site, inst: c.inst, byEntry: c.byEntry, summary: c.summary };
+    });
   }
 
   /** Entry modes of a function, sorted. */
