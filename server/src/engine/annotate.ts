@@ -41,7 +41,8 @@ export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
     return out;
   };
   const lines = new Map<number, { before: LockState; after: LockState; col: number; lastCol: number }>();
-  for (const n of flow.cfg.nodes) {
+  const cfg = flow.cfg();
+  for (const n of cfg.nodes) {
     if (!n.stmt || !n.at) continue;
     const line = n.at[0];
     const cur = lines.get(line);
@@ -76,7 +77,7 @@ export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
     name: ref.fn.name,
     line: ref.fn.at[0],
     endLine: ref.fn.at[2],
-    entry: at(flow.cfg.entry, 'in'),
+    entry: at(cfg.entry, 'in'),
     exit: stateOf(flow.exits.filter((s) => entry.includes(s.entry)), flow.inst),
     callers: [...callers.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line),
     lines: [...lines].sort((a, b) => a[0] - b[0]).map(([line, v]) => ({ line, before: v.before, after: v.after })),

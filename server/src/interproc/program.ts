@@ -4,7 +4,7 @@
  * re-analyses), then entry states pushed top-down from roots, callers and
  * callback call sites, each fact with its provenance.
  */
-import { analyseFunction, DEADLOCK, type FlowEnv, type FlowResult } from '../lockflow/dataflow';
+import { analyseFunction, byEntryWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
@@ -40,7 +40,7 @@ export interface EntrySource {
 export interface SiteStates {
   site: CallSite;
   inst: number;
-  byEntry: Record<Mode, Set<Mode>>;
+  byEntry: Readonly<Record<Mode, ReadonlySet<Mode>>>;
   /** The argument facts the callee is entered with, per entry and held mode (see CallSiteModes.contexts). */
   contexts?: Set<string>;
   /** The callee's summary applied at this call (for rules). */
@@ -530,8 +530,9 @@ export class Program {
     const changed = new Set<string>();
     ir.functions = ir.functions.map((fn, i) => {
       const old = oldRefs.get(ids[i])?.fn;
-      // The CFG makes a few spans of its own (loop ends, guard releases): they move too.
-      if (old && shiftIfOnlyMoved(old, fn, this.flows.get(ids[i])?.cfg.nodes.map((n) => n.at))) return old;
+      // The CFG makes a few spans of its own (loop ends, guard releases): those the flow's events
+      // hold move too (the flow keeps no CFG; one built later takes the moved IR's spans).
+      if (old && shiftIfOnlyMoved(old, fn, this.flows.get(ids[i])?.events.map((e) => e.at))) return old;
       changed.add(ids[i]);
       return fn;
     });
@@ -1067,7 +1068,7 @@ export class Program {
   private siteStates(r: FnRef): SiteStates[] {
     const flow = this.flows.get(r.id);
     if (!flow) return r.sites.map((site) => this.passThroughSite(r, site));
-    return flowSites(flow);
+    return flowSites(flow, r);
   }
 
   /** A call in a function with no lock effect: held as entered, with what its arguments' text tells the callee. */
@@ -1090,11 +1091,13 @@ export class Program {
       // Facts only rule paths out: a mode the plain analysis never holds at a call is no mode there
       // (the context's own analysis may know less, when a callee's specialisations ran out).
       const plain = new Map((this.sites.get(r.id) ?? []).map((s) => [`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`, s.byEntry]));
-      sites = flowSites(analyseFunction(r.fn, this.env(r), key.split(';')));
+      sites = flowSites(analyseFunction(r.fn, this.env(r), key.split(';')), r);
       for (const s of sites) {
         const known = plain.get(`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`);
         if (!known) continue;
-        for (const m of MODES) for (const h of s.byEntry[m]) if (!known[m].has(h)) s.byEntry[m].delete(h);
+        let kept = NO_MODES;
+        for (const m of MODES) for (const h of s.byEntry[m]) if (known[m].has(h)) kept = byEntryWith(kept, m, h);
+        s.byEntry = kept;
       }
       this.contextSites.set(id, sites);
     }
@@ -1196,8 +1199,14 @@ function memberName(callee: string): string | undefined {
  * `pmd_trans_huge() { return 0; }`): the default configuration may build the real one, which the
  * index may not even hold (arch headers), so its constant value decides no branch.
  */
-function flowSites(flow: FlowResult): SiteStates[] {
-  return flow.sites.map((c) => ({ site: { f: c.callee, a: [...c.args], at: c.at }, inst: c.inst, byEntry: c.byEntry, contexts: c.contexts, summary: c.summary }));
+/** A flow's call sites as entry propagation reads them: the body's own call-site objects (the same span and argument arrays), not copies. */
+function flowSites(flow: FlowResult, r: FnRef): SiteStates[] {
+  const own = new Map(r.sites.map((s) => [s.at, s]));
+  return flow.sites.map((c) => {
+    const s = own.get(c.at);
+    const site = s && s.f === c.callee && s.a === c.args ? s : { f: c.callee, a: [...c.args], at: c.at };
+    return { site, inst: c.inst, byEntry: c.byEntry, contexts: c.contexts, summary: c.summary };
+  });
 }
 
 function isFeatureOffStub(r: FnRef): boolean {
@@ -1317,7 +1326,7 @@ export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefi
     out.requires = req;
   } else if (prev?.requires?.source === 'doc') out.requires = prev.requires;
   for (const ev of flow.events) {
-    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.facts.includes(DEADLOCK)) continue;
+    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.deadlock) continue;
     if (ev.kind === 'acquire' && !ev.prim?.taken) {
       out.acquires = { via: [], file: r.file, at: ev.at, callee: ev.guard ? `guard(${ev.guard})` : ev.callee };
       break;

@@ -56,7 +56,7 @@ export const UNCHANGED = '@';
 
 export type EventKind = 'acquire' | 'release' | 'downgrade' | 'assert' | 'query' | 'call';
 
-/** One thing that happened to one abstract state at one call. Rules read these. */
+/** One thing that happened to one abstract state at one call, as a flow keeps it. Rules read these. */
 export interface FlowEvent {
   node: number;
   kind: EventKind;
@@ -64,12 +64,60 @@ export interface FlowEvent {
   args: readonly string[];
   inst: number;
   at: Span;
-  before: AbsState;
-  after: AbsState[];
+  /** The state at the call, reduced to what rules and queries read. */
+  before: EventState;
+  /** The states the call leaves, reduced the same way (a shared list: never changed). */
+  after: readonly EventState[];
   prim?: Primitive;
   summary?: Summary;
   /** For scoped guards: the guard's kind. */
   guard?: string;
+}
+
+/** An event as the stepper gives it: with whole states, since a simulation follows each one. */
+export type StepEvent = Omit<FlowEvent, 'before' | 'after'> & { before: AbsState; after: AbsState[] };
+
+/**
+ * What a flow's event keeps of a state. Shared between events (one per distinct value) and never
+ * changed: whole states at every event (their facts and keys) cost ~45 MB on a whole 6.12 check.
+ */
+export interface EventState {
+  readonly entry: Mode;
+  /** One character per instance: n, r or w (as in AbsState). */
+  readonly modes: string;
+  /** As in AbsState: bit i set when a lock operation on this path has changed or checked instance i. */
+  readonly touched: number;
+  /** The path blocked on a lock it already held (DEADLOCK among its facts): rules stay quiet on it. */
+  readonly deadlock: boolean;
+}
+
+/** The shared event states and lists of them, by their text; past the cap new ones are not shared (a long-running server). */
+const eventStates = new Map<string, EventState>();
+const eventStateLists = new Map<string, readonly EventState[]>();
+const SHARED_CAP = 100_000;
+
+function eventStateKey(s: AbsState): string {
+  return `${s.entry}|${s.modes}|${s.touched}|${s.facts.includes(DEADLOCK) ? 1 : 0}`;
+}
+
+function eventState(s: AbsState, key = eventStateKey(s)): EventState {
+  let e = eventStates.get(key);
+  if (!e) {
+    e = Object.freeze({ entry: s.entry, modes: s.modes, touched: s.touched, deadlock: s.facts.includes(DEADLOCK) });
+    if (eventStates.size < SHARED_CAP) eventStates.set(key, e);
+  }
+  return e;
+}
+
+function eventStateList(ss: readonly AbsState[]): readonly EventState[] {
+  const keys = ss.map(eventStateKey);
+  const key = keys.join(';');
+  let list = eventStateLists.get(key);
+  if (!list) {
+    list = Object.freeze(ss.map((s, i) => eventState(s, keys[i])));
+    if (eventStateLists.size < SHARED_CAP) eventStateLists.set(key, list);
+  }
+  return list;
 }
 
 export interface CalleeInfo {
@@ -83,13 +131,19 @@ export interface CalleeInfo {
   controls?: ReadonlySet<string>;
 }
 
+/**
+ * Modes held at a call site, per entry mode, each set in the order the modes were first seen there.
+ * Shared between call sites and never changed (see `byEntryWith`): a site gets another one instead.
+ */
+export type ByEntry = Readonly<Record<Mode, ReadonlySet<Mode>>>;
+
 /** A call site with the modes held there (of the instance the callee's lock maps to), per entry mode. */
 export interface CallSiteModes {
   callee: string;
   args: readonly string[];
   at: Span;
   inst: number;
-  byEntry: Record<Mode, Set<Mode>>;
+  byEntry: ByEntry;
   /**
    * The argument facts the callee is entered with (`v:detached=z`), when some
    * path brings any: `${entry}${held}|${facts}` (mode initials; facts `;`-joined,
@@ -99,9 +153,55 @@ export interface CallSiteModes {
   summary?: Summary;
 }
 
+/**
+ * The shared mode sets: one per sequence of distinct modes (16 with the empty one), reached from
+ * the empty set by appending. A site's sets are almost always one mode each; a Set per entry mode
+ * and site cost ~40 MB on a whole 6.12 check.
+ */
+const EMPTY_MODES: ReadonlySet<Mode> = new Set<Mode>();
+const modesThen = new Map<ReadonlySet<Mode>, Map<Mode, ReadonlySet<Mode>>>();
+const modesIndex = new Map<ReadonlySet<Mode>, number>([[EMPTY_MODES, 0]]);
+
+/** `set` with `m` added last (the shared set for that sequence); `set` itself when it has `m`. */
+function modesWith(set: ReadonlySet<Mode>, m: Mode): ReadonlySet<Mode> {
+  if (set.has(m)) return set;
+  let next = modesThen.get(set);
+  if (!next) modesThen.set(set, (next = new Map()));
+  let t = next.get(m);
+  if (!t) {
+    next.set(m, (t = new Set([...set, m])));
+    modesIndex.set(t, modesIndex.size);
+  }
+  return t;
+}
+
+/** The shared records, by the indexes of their three sets. */
+const byEntries = new Map<number, ByEntry>();
+
+function byEntryOf(none: ReadonlySet<Mode>, read: ReadonlySet<Mode>, write: ReadonlySet<Mode>): ByEntry {
+  const key = (modesIndex.get(none)! << 8) | (modesIndex.get(read)! << 4) | modesIndex.get(write)!;
+  let b = byEntries.get(key);
+  if (!b) byEntries.set(key, (b = { none, read, write }));
+  return b;
+}
+
+export const NO_MODES: ByEntry = byEntryOf(EMPTY_MODES, EMPTY_MODES, EMPTY_MODES);
+
+/** `b` with `held` seen for entry mode `entry`. */
+export function byEntryWith(b: ByEntry, entry: Mode, held: Mode): ByEntry {
+  const set = modesWith(b[entry], held);
+  if (set === b[entry]) return b;
+  return byEntryOf(entry === 'none' ? set : b.none, entry === 'read' ? set : b.read, entry === 'write' ? set : b.write);
+}
+
 export interface FlowResult {
   fn: FunctionIR;
-  cfg: Cfg;
+  /**
+   * The CFG the flow ran on, built again from `fn` on each call (same nodes, same ids: buildCfg is
+   * deterministic). Not kept: the CFGs of a whole tree's flows cost ~30 MB, and only annotations
+   * and a few rules look at nodes once the analysis is done.
+   */
+  cfg(): Cfg;
   inst: Instances;
   /** Modes possible before (`in`) or after (`out`) a node, on paths entered in one of `entries`, for one instance. */
   modesAt(node: number, side: 'in' | 'out', entries: Iterable<Mode>, inst: number): Mode[];
@@ -181,7 +281,7 @@ export interface Stepper {
   readonly cfg: Cfg;
   readonly inst: Instances;
   initial(entry: Mode): AbsState;
-  step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] };
+  step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] };
 }
 
 export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
@@ -205,6 +305,8 @@ class Flow {
   /** Names tested or combined bit by bit (`flags & FOLL_WRITE`). */
   private readonly bitVars = new Set<string>();
   private events: FlowEvent[] = [];
+  /** Set while the stepper runs a node: its events, with whole states. */
+  private stepEvents: StepEvent[] | undefined;
   private sites = new Map<string, CallSiteModes>();
   /** The first violation seen per entry mode (whether every path has one is read off the exits). */
   private readonly violated = new Map<Mode, { why: string; at: Span; source: Requirement['source'] }>();
@@ -370,9 +472,11 @@ class Flow {
     const bitsIn = pack(this.states);
     const bitsOut = this.outBits;
     const exits = [...this.states[this.cfg.exit].values()];
+    // The closures below must not reach `this` (the states of every node) or this.cfg.
+    const fn = this.fn;
     return {
-      fn: this.fn,
-      cfg: this.cfg,
+      fn,
+      cfg: () => buildCfg(fn),
       inst: this.inst,
       modesAt: (node, side, entries, inst) => {
         const word = (side === 'in' ? bitsIn : bitsOut)[node * k + inst];
@@ -401,12 +505,13 @@ class Flow {
     return v;
   }
 
-  stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: FlowEvent[] } {
+  stepOne(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] } {
     this.recording = true;
-    this.events = [];
+    const events: StepEvent[] = (this.stepEvents = []);
     const outs = this.transfer(node, [state]);
     this.recording = false;
-    return { outs, events: this.events };
+    this.stepEvents = undefined;
+    return { outs, events };
   }
 
   /** Output states per successor. */
@@ -715,7 +820,7 @@ class Flow {
     if (key === undefined) this.siteKeys.set(e, (key = `${callee}@${at[0]}:${at[1]}`));
     let site = this.sites.get(key);
     if (!site) {
-      site = { callee, args, at, inst, byEntry: { none: new Set(), read: new Set(), write: new Set() } };
+      site = { callee, args, at, inst, byEntry: NO_MODES };
       if (summary) site.summary = summary;
       this.sites.set(key, site);
     }
@@ -736,12 +841,13 @@ class Flow {
       site.contexts = new Set();
       for (const m of MODES) for (const h of site.byEntry[m]) site.contexts.add(`${MODE_CHAR[m]}${MODE_CHAR[h]}|`);
     }
-    site.byEntry[s.entry].add(held);
+    site.byEntry = byEntryWith(site.byEntry, s.entry, held);
     site.contexts?.add(`${MODE_CHAR[s.entry]}${MODE_CHAR[held]}|${facts.join(';')}`);
   }
 
-  private record(ev: Omit<FlowEvent, 'node'>): void {
-    this.events.push({ node: this.current, ...ev });
+  private record(ev: Omit<StepEvent, 'node'>): void {
+    if (this.stepEvents) this.stepEvents.push({ node: this.current, ...ev });
+    else this.events.push({ node: this.current, ...ev, before: eventState(ev.before), after: eventStateList(ev.after) });
   }
 }
 

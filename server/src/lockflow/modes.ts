@@ -67,7 +67,7 @@ export function makeState(entry: Mode, modes: string, facts: readonly string[], 
   return ret === undefined ? { entry, modes, facts, touched, key } : { entry, modes, facts, touched, ret, key };
 }
 
-export function modeOf(s: AbsState, inst: number): Mode {
+export function modeOf(s: Pick<AbsState, 'modes'>, inst: number): Mode {
   return CHAR_MODE[s.modes[inst] ?? 'n'];
 }
 

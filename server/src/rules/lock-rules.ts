@@ -12,7 +12,7 @@ import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
 import { setsProtocolBit } from '../lockflow/bits';
-import { DEADLOCK, type FlowEvent, type FlowResult } from '../lockflow/dataflow';
+import type { FlowEvent, FlowResult } from '../lockflow/dataflow';
 import { lockExpr } from '../lockflow/instances';
 import { type AbsState, formatModes, type Mode, modeOf, sortModes } from '../lockflow/modes';
 import { describeTrans } from '../lockflow/summary';
@@ -20,7 +20,7 @@ import type { Span } from '../parse/ir';
 import { type Diagnostic, type RelatedLocation, RULES, type RuleCode } from './diagnostic';
 
 const held = (m: Mode) => m !== 'none';
-const touched = (s: AbsState, inst: number) => (s.touched & (1 << inst)) !== 0;
+const touched = (s: Pick<AbsState, 'touched'>, inst: number) => (s.touched & (1 << inst)) !== 0;
 
 export interface RuleOptions {
   /** Only these files (relative paths) get diagnostics; all when undefined. */
@@ -60,7 +60,7 @@ class FnCtx {
   private grouped(filter: (ev: FlowEvent) => boolean): Map<string, FlowEvent[]> {
     const m = new Map<string, FlowEvent[]>();
     for (const ev of this.flow.events) {
-      if (!this.entry.has(ev.before.entry) || ev.before.facts.includes(DEADLOCK) || !filter(ev)) continue;
+      if (!this.entry.has(ev.before.entry) || ev.before.deadlock || !filter(ev)) continue;
       const key = `${ev.node}:${ev.at[0]}:${ev.at[1]}:${ev.callee}`;
       const list = m.get(key);
       if (list) list.push(ev);
@@ -208,7 +208,7 @@ class FnCtx {
   /** Return statements by the mode they leave the lock in. */
   private returnSites(entry: Mode): RelatedLocation[] {
     const out: RelatedLocation[] = [];
-    for (const n of this.flow.cfg.nodes) {
+    for (const n of this.flow.cfg().nodes) {
       if (n.kind !== 'return' || !n.at) continue;
       const modes = this.flow.modesAt(n.id, 'out', [entry], 0);
       if (modes.length) out.push({ file: this.ref.file, at: n.at, message: `returns with mmap_lock ${formatModes(modes)}` });
