@@ -4,7 +4,7 @@
  * re-analyses), then entry states pushed top-down from roots, callers and
  * callback call sites, each fact with its provenance.
  */
-import { analyseFunction, byEntryWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
+import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
@@ -73,7 +73,7 @@ const MAX_REANALYSES = 8;
 const MAX_SPECIALISED = 64;
 
 /** Argument contexts one function is entered in, at most, besides the plain one (each is an analysis of its body). */
-const MAX_CONTEXTS = 4;
+const MAX_CONTEXTS = 2;
 
 /** A state with no facts: what a call's text alone tells its callee (literals, flag constants). */
 const NO_FACTS = makeState('none', 'n', [], 0);
@@ -1021,6 +1021,7 @@ export class Program {
       if (!this.entries.get(r.id)?.size) add(r, { kind: 'root', modes: ['none'], why: 'its callers are never entered (a call cycle with no entry point); assumed not held' });
     }
     // Only the propagation reads them.
+    this.contexts.clear();
     this.contextSites.clear();
     this.contextSpecialised = undefined;
     this.specialisedCount.clear();
@@ -1091,7 +1092,7 @@ export class Program {
       // Facts only rule paths out: a mode the plain analysis never holds at a call is no mode there
       // (the context's own analysis may know less, when a callee's specialisations ran out).
       const plain = new Map((this.sites.get(r.id) ?? []).map((s) => [`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`, s.byEntry]));
-      sites = flowSites(analyseFunction(r.fn, this.env(r), key.split(';')), r);
+      sites = flowSites({ sites: callSitesWith(r.fn, this.env(r), key.split(';')) }, r);
       for (const s of sites) {
         const known = plain.get(`${s.site.f}@${s.site.at[0]}:${s.site.at[1]}`);
         if (!known) continue;
@@ -1200,7 +1201,7 @@ function memberName(callee: string): string | undefined {
  * index may not even hold (arch headers), so its constant value decides no branch.
  */
 /** A flow's call sites as entry propagation reads them: the body's own call-site objects (the same span and argument arrays), not copies. */
-function flowSites(flow: FlowResult, r: FnRef): SiteStates[] {
+function flowSites(flow: Pick<FlowResult, 'sites'>, r: FnRef): SiteStates[] {
   const own = new Map(r.sites.map((s) => [s.at, s]));
   return flow.sites.map((c) => {
     const s = own.get(c.at);

@@ -227,6 +227,17 @@ export function analyseFunction(fn: FunctionIR, env: FlowEnv, entryFacts: readon
   return flow.result();
 }
 
+/**
+ * Only the call sites of `fn` entered with `entryFacts`, with the modes held at each (an argument
+ * context's analysis: no events, no exits kept, so thousands of them cost little memory).
+ */
+export function callSitesWith(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[]): CallSiteModes[] {
+  const flow = prepare(fn, env, entryFacts);
+  flow.sitesOnly = true;
+  flow.run();
+  return flow.callSites();
+}
+
 function prepare(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = []): Flow {
   const given = entryFacts;
   const cfg = buildCfg(fn);
@@ -299,6 +310,8 @@ class Flow {
   private readonly states: Map<string, AbsState>[];
   private readonly pending: Map<string, AbsState>[];
   private recording = false;
+  /** Record call sites only (callSitesWith): rules never read this flow's events. */
+  sitesOnly = false;
   /** Names whose values came in as entry facts: the ones worth passing on to callees. */
   private readonly passOn = new Set<string>();
   private readonly params: Set<string>;
@@ -454,6 +467,10 @@ class Flow {
       counts[id * 3 + e]++;
     }
     this.states[id] = merged;
+  }
+
+  callSites(): CallSiteModes[] {
+    return [...this.sites.values()];
   }
 
   result(): FlowResult {
@@ -846,6 +863,7 @@ class Flow {
   }
 
   private record(ev: Omit<StepEvent, 'node'>): void {
+    if (this.sitesOnly) return;
     if (this.stepEvents) this.stepEvents.push({ node: this.current, ...ev });
     else this.events.push({ node: this.current, ...ev, before: eventState(ev.before), after: eventStateList(ev.after) });
   }
