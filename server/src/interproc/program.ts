@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, type FieldWrite, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -61,8 +61,6 @@ function isUncertain(s: Summary | undefined): boolean {
 /** An argument that carries protocol flag bits, an out-parameter's address, or a choice between them. */
 const PROTOCOL_ARG = /\b(FAULT_FLAG_|FOLL_|VM_FAULT_)[A-Z_]+|^&[A-Za-z_]\w*$|\?.*:\s*&/;
 
-const KNOWN_ARG = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
-
 /** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
 const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) };
 
@@ -80,7 +78,7 @@ const NO_FACTS = makeState('none', 'n', [], 0);
 const NOTHING_PASSED: ReadonlySet<string> = new Set();
 
 /** An argument whose text alone has a value: a literal, or flag constants. */
-const TEXT_VALUE = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$|\b[A-Z][A-Z0-9_]{2,}\b/;
+const CONSTANT_NAME = /\b[A-Z][A-Z0-9_]{2,}\b/;
 
 /** The argument contexts a call brings its callee in, for a caller entered in `entry` holding `held` there ('' is none). */
 function contextsAt(s: SiteStates, entry: Mode, held: Mode): string[] {
@@ -310,10 +308,17 @@ export class Program {
     let names = this.controlNames.get(r.id);
     if (names) return names;
     const out = new Set<string>();
+    // Names its own branches test, as a context key's facts name them (no `*`, no `->field`).
+    const tested = new Set<string>();
+    const test = (x: Expr) => {
+      if (x.k !== 'id') return;
+      out.add(x.name);
+      tested.add(x.name.replace(/^\*/, '').split('->')[0]);
+    };
     walkStmt(r.fn.body, {
       enter: (e, cond) => {
-        if (e.k === 'id' && cond) out.add(e.name);
-        else if (e.k === 'cond') walkExpr(e.c, { enter: (x) => { if (x.k === 'id') out.add(x.name); } });
+        if (e.k === 'id' && cond) test(e);
+        else if (e.k === 'cond') walkExpr(e.c, { enter: test });
         else if (e.k === 'call') {
           for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
         }
@@ -326,24 +331,15 @@ export class Program {
       if (n.startsWith('*')) out.add(n.slice(1));
     }
     this.controlNames.set(r.id, (names = out));
+    this.testedNames.set(r.id, tested);
     return names;
   }
 
   /** The facts of a context key (`v:a=z;v:b->c=B#...`) about names the function's own branches test. */
   private testedFacts(r: FnRef, key: string): string {
-    let names = this.testedNames.get(r.id);
-    if (!names) {
-      const out = new Set<string>();
-      const add = (x: Expr) => { if (x.k === 'id') out.add(x.name.replace(/^\*/, '').split('->')[0]); };
-      walkStmt(r.fn.body, {
-        enter: (e, cond) => {
-          if (e.k === 'id' && cond) add(e);
-          else if (e.k === 'cond') walkExpr(e.c, { enter: add });
-        },
-      });
-      this.testedNames.set(r.id, (names = out));
-    }
-    return key.split(';').filter((f) => names!.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])).join(';');
+    this.controlNamesOf(r);
+    const names = this.testedNames.get(r.id)!;
+    return key.split(';').filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])).join(';');
   }
 
   /** `return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);` as a whole body, no calls: evaluated at each call. */
@@ -650,7 +646,7 @@ export class Program {
       // A literal, or the caller's own parameter (split on its two values by the dataflow).
       if (!isUncertain(this.summaries.get(c.id))) continue;
       const controls = this.controlNamesOf(c);
-      if (s.a.some((a, k) => (KNOWN_ARG.test(a) || (r.fn.params.includes(a) && !looksLikeObject(a))) && controls.has(c.fn.params[k] ?? ''))) return true;
+      if (s.a.some((a, k) => (LITERAL.test(a) || (r.fn.params.includes(a) && !looksLikeObject(a))) && controls.has(c.fn.params[k] ?? ''))) return true;
       // Protocol flag bits in an argument, or in a local passed on (`fault_flags |= FAULT_FLAG_ALLOW_RETRY`), or a local's address.
       if (this.mentionsProtocolBits(r)) {
         const locals = this.protocolLocals(r);
@@ -1075,7 +1071,7 @@ export class Program {
   /** A call in a function with no lock effect: held as entered, with what its arguments' text tells the callee. */
   private passThroughSite(r: FnRef, site: CallSite): SiteStates {
     const out: SiteStates = { site, inst: 0, byEntry: PASS_THROUGH };
-    if (!site.a.some((a) => TEXT_VALUE.test(a)) || !IDENT.test(site.f)) return out;
+    if (!site.a.some((a) => LITERAL.test(a) || CONSTANT_NAME.test(a)) || !IDENT.test(site.f)) return out;
     const c = this.table.resolve(site.f, r.file);
     if (!c || c === r) return out;
     const facts = contextFacts(calleeEntryFacts(site.a, c.fn.params, NO_FACTS, NOTHING_PASSED), this.controlNamesOf(c));

@@ -19,7 +19,8 @@ export function looksLikeObject(name: string): boolean {
   return /(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs|vmf|file|task|mapping|inode|pages)$/.test(name);
 }
 
-const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
+/** A literal argument, cast or not: `0`, `-1`, `true`, `(bool)false`, `NULL`. */
+export const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
 
 /**
  * The value class of an argument as the caller knows it: a literal, or a
