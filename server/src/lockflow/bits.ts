@@ -6,18 +6,27 @@
  *   `B+FOLL_UNLOCKABLE,-FOLL_NOWAIT` one bit known set, one known clear, the rest unknown
  * Bits outside the protocol set are never tracked; `B#` says nothing of them.
  */
-import { PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES } from '../parse/kernel-macros';
+import { PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES, VM_FAULT_ERROR_CODES } from '../parse/kernel-macros';
 import type { Expr } from '../parse/ir';
 import type { ValueClass } from './modes';
 
 /**
- * Every other VM_FAULT_ code (VM_FAULT_OOM, VM_FAULT_NOPAGE, the VM_FAULT_ERROR bits) as one bit:
- * set, it says only "some other code"; clear, it says "none of them". A result known to be
- * exactly VM_FAULT_RETRY thus passes `if (ret & VM_FAULT_ERROR)` and `(ret & VM_FAULT_FALLBACK)`.
+ * Every other VM_FAULT_ code (VM_FAULT_MAJOR, VM_FAULT_NOPAGE, VM_FAULT_LOCKED, ...) as one bit:
+ * set, it says only "some other code"; clear, it says "none of them".
  */
 export const OTHER_FAULT_CODES = 'VM_FAULT_OTHER';
 
-const UNIVERSE = new Set([...PROTOCOL_BITS, OTHER_FAULT_CODES]);
+/**
+ * The error codes of VM_FAULT_ERROR (VM_FAULT_OOM, VM_FAULT_SIGBUS, ...) as one bit, named
+ * after the mask: `if (ret & VM_FAULT_ERROR)` is false for VM_FAULT_MAJOR | VM_FAULT_RETRY,
+ * and a result known to be exactly VM_FAULT_RETRY passes it too.
+ */
+export const ERROR_FAULT_CODES = 'VM_FAULT_ERROR';
+
+/** Bits that stand for a group of codes: one member set or tested says nothing of another. */
+const LUMPED = new Set([OTHER_FAULT_CODES, ERROR_FAULT_CODES]);
+
+const UNIVERSE = new Set([...PROTOCOL_BITS, OTHER_FAULT_CODES, ERROR_FAULT_CODES]);
 
 export interface Bits {
   exact: boolean;
@@ -50,6 +59,29 @@ export function bitsClass(b: Bits): ValueClass {
   return parts.length ? (`B${parts.join(',')}` as ValueClass) : 'u';
 }
 
+/** What two values both say of the protocol bits (the join: a bit known only when both know it alike); undefined when that is nothing. */
+export function joinBits(a: ValueClass, b: ValueClass): ValueClass | undefined {
+  const x = bitsOf(a);
+  const y = bitsOf(b);
+  const out: Bits = { exact: false, on: new Set(), off: new Set() };
+  for (const bit of UNIVERSE) {
+    const u = bitKnown(x, bit);
+    const v = bitKnown(y, bit);
+    if (u === undefined || u !== v) continue;
+    (u ? out.on : out.off).add(bit);
+  }
+  if (x.exact && y.exact && out.on.size === x.on.size && out.on.size === y.on.size) return a;
+  const c = bitsClass(out);
+  return c === 'u' ? undefined : c;
+}
+
+/** How many protocol bits a value says something of (a context's worth when contexts must merge). */
+export function knownBitCount(v: ValueClass): number {
+  const b = bitsOf(v);
+  if (b.exact) return UNIVERSE.size;
+  return b.on.size + b.off.size;
+}
+
 /** Whether bit is set (true), clear (false) or unknown. */
 export function bitKnown(b: Bits, bit: string): boolean | undefined {
   if (b.on.has(bit)) return true;
@@ -60,7 +92,7 @@ export function bitKnown(b: Bits, bit: string): boolean | undefined {
 /** Some protocol bit is known set in the value (another VM_FAULT_ code alone does not count). */
 export function setsProtocolBit(v: ValueClass | undefined): boolean {
   if (!isBitsClass(v)) return false;
-  for (const x of bitsOf(v).on) if (x !== OTHER_FAULT_CODES) return true;
+  for (const x of bitsOf(v).on) if (!LUMPED.has(x)) return true;
   return false;
 }
 
@@ -83,12 +115,12 @@ export function orClass(a: ValueClass, b: ValueClass): ValueClass {
 }
 
 /** `x &= ~MASK`: the mask's protocol bits become clear. */
-export function clearBits(v: ValueClass, bits: readonly string[]): ValueClass {
+export function clearBits(v: ValueClass, mask: Mask): ValueClass {
   if (v === 'z') return 'z';
   const b = bitsOf(v);
-  for (const x of bits) {
+  for (const x of mask.on) {
     // `ret &= ~VM_FAULT_OOM` leaves whatever other codes were there.
-    if (x === OTHER_FAULT_CODES) continue;
+    if (mask.lumped?.includes(x)) continue;
     b.on.delete(x);
     if (!b.exact) b.off.add(x);
   }
@@ -96,41 +128,57 @@ export function clearBits(v: ValueClass, bits: readonly string[]): ValueClass {
 }
 
 /** A value with one bit learnt (a branch on `x & BIT`). */
-export function learnBits(v: ValueClass | undefined, bits: readonly string[], set: boolean): ValueClass {
+export function learnBits(v: ValueClass | undefined, mask: Mask, set: boolean): ValueClass {
   const b = bitsOf(v);
   if (b.exact) return bitsClass(b);
-  // `if (ret & VM_FAULT_ERROR)` failing clears those codes, not every other one.
-  for (const bit of bits) if (set || bit !== OTHER_FAULT_CODES) (set ? b.on : b.off).add(bit);
+  // `if (ret & VM_FAULT_OOM)` failing clears that code, not the others of its group.
+  for (const bit of mask.on) if (set || !mask.lumped?.includes(bit)) (set ? b.on : b.off).add(bit);
   return bitsClass(b);
 }
 
-/** The constant a protocol-family name stands for: a bit, an alias, or a family member without protocol bits. */
-export function constantBits(name: string): { on: string[]; other: boolean } | undefined {
+/**
+ * A constant as a mask: its protocol bits (`on`), whether it has other bits, and which of its
+ * bits stand for a group it covers only in part (`VM_FAULT_OOM` is one of VM_FAULT_ERROR's codes).
+ */
+export interface Mask {
+  on: string[];
+  other: boolean;
+  lumped?: string[];
+}
+
+/** The constant a protocol-family name stands for: a bit, an alias, a code of a group, or a family member without protocol bits. */
+export function constantBits(name: string): Mask | undefined {
+  if (name === OTHER_FAULT_CODES) return { on: [name], other: false, lumped: [name] };
   if (UNIVERSE.has(name)) return { on: [name], other: false };
+  if (VM_FAULT_ERROR_CODES.has(name)) return { on: [ERROR_FAULT_CODES], other: false, lumped: [ERROR_FAULT_CODES] };
   const alias = PROTOCOL_BIT_ALIASES.get(name);
   if (alias) return { on: alias.filter((x) => UNIVERSE.has(x)), other: alias.some((x) => !UNIVERSE.has(x)) };
   if (!/^[A-Z][A-Z0-9_]*$/.test(name) || !PROTOCOL_FAMILIES.some((p) => name.startsWith(p))) return undefined;
-  return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false } : { on: [], other: true };
+  return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false, lumped: [OTHER_FAULT_CODES] } : { on: [], other: true };
 }
 
 /** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
-export function constMask(e: Expr): { on: string[]; other: boolean } | undefined {
+export function constMask(e: Expr): Mask | undefined {
   if (e.k === 'id') return constantBits(e.name);
   if (e.k === 'num') return e.v === 0 ? { on: [], other: false } : { on: [], other: true };
   if (e.k === 'bits' && e.op === '|') {
     const a = constMask(e.a);
     const b = constMask(e.b);
-    return a && b ? { on: [...a.on, ...b.on], other: a.other || b.other } : undefined;
+    if (!a || !b) return undefined;
+    // A group is covered in part only if no side covers it whole.
+    const part = (m: Mask, x: string) => !m.on.includes(x) || !!m.lumped?.includes(x);
+    const lumped = [...new Set([...(a.lumped ?? []), ...(b.lumped ?? [])])].filter((x) => part(a, x) && part(b, x));
+    return { on: [...new Set([...a.on, ...b.on])], other: a.other || b.other, ...(lumped.length ? { lumped } : {}) };
   }
   return undefined;
 }
 
 /** `x & MASK`: non-zero when a mask bit is known set in x; zero when all are known clear and the mask has no other bits. */
-export function testMask(v: ValueClass, mask: { on: string[]; other: boolean }): ValueClass {
+export function testMask(v: ValueClass, mask: Mask): ValueClass {
   const b = bitsOf(v);
   if (v === 'z') return 'z';
-  // Another code set says nothing of the one tested.
-  if (mask.on.some((x) => x !== OTHER_FAULT_CODES && bitKnown(b, x) === true)) return 'p';
+  // Another code of a group set says nothing of the one tested.
+  if (mask.on.some((x) => !mask.lumped?.includes(x) && bitKnown(b, x) === true)) return 'p';
   if (!mask.other && mask.on.every((x) => bitKnown(b, x) === false)) return 'z';
   return 'u';
 }

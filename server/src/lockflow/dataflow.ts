@@ -19,7 +19,7 @@ import {
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
-import { bitsTruth, clearBits, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
+import { bitsTruth, clearBits, constantBits, constMask, learnBits, type Mask, orClass, testMask, bitsClass } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -589,7 +589,7 @@ class Flow {
                 const holds = tested.negated !== taken;
                 if (!tested.mask) y = withFact(y, 'v:' + tested.name, holds ? 'nz' : 'z');
                 // `if (flags & FOLL_UNLOCKABLE)`: the bit is set on one side, clear on the other.
-                else if (!holds || (tested.mask.length === 1 && !tested.partial)) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
+                else if (!holds || (tested.mask.on.length === 1 && !tested.partial)) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
               }
               return y;
             };
@@ -664,7 +664,7 @@ class Flow {
           const old = () => (factValue(t, 'v:' + e.lhs) as ValueClass | undefined) ?? 'u';
           // `*flags &= ~FAULT_FLAG_UNSHARE`: the masked bits become clear, the others stay as they were.
           const cleared = e.op === '&=' && e.rhs.k === 'bits' && e.rhs.op === '~' ? constMask(e.rhs.a) : undefined;
-          const nv = e.op === '=' ? v : e.op === '|=' ? orClass(old(), v) : cleared ? clearBits(old(), cleared.on) : 'u';
+          const nv = e.op === '=' ? v : e.op === '|=' ? orClass(old(), v) : cleared ? clearBits(old(), cleared) : 'u';
           emit(this.assign(t, e.lhs, nv), nv);
         });
       case 'guard': {
@@ -986,7 +986,7 @@ const uncertain = new WeakMap<Summary, boolean>();
 /** The variable a condition tests directly: `x`, `!x`, `unlikely(!x)`, or protocol bits of it: `!(flags & BIT)`. */
 const TRUTH_WRAPPERS = new Set(['unlikely', 'likely', 'WARN_ON', 'WARN_ON_ONCE', 'VM_WARN_ON', 'VM_WARN_ON_ONCE']);
 
-function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean; mask?: string[]; partial?: boolean } | undefined {
+function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: string; negated: boolean; mask?: Mask; partial?: boolean } | undefined {
   let negated = false;
   for (let cur = e, i = 0; cur && i < 8; i++) {
     if (cur.k === 'id') return tracked.has(cur.name) ? { name: cur.name, negated } : undefined;
@@ -994,7 +994,7 @@ function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: stri
       const [v, m] = cur.a.k === 'id' && !constantBits(cur.a.name) ? [cur.a, constMask(cur.b)] : cur.b.k === 'id' ? [cur.b, constMask(cur.a)] : [undefined, undefined];
       // A mask with other bits still tells, when the test fails, that its protocol bits are clear.
       if (!v || v.k !== 'id' || !m || !m.on.length || !tracked.has(v.name)) return undefined;
-      return { name: v.name, negated, mask: m.on, partial: m.other };
+      return { name: v.name, negated, mask: m, partial: m.other };
     }
     if (cur.k === 'not') {
       negated = !negated;

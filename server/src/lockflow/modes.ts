@@ -1,6 +1,6 @@
 /** Lock modes, return-value classes and the abstract state the dataflow carries. */
 
-import { OTHER_FAULT_CODES } from './bits';
+import { ERROR_FAULT_CODES, OTHER_FAULT_CODES } from './bits';
 
 export type Mode = 'none' | 'read' | 'write';
 export const MODES: readonly Mode[] = ['none', 'read', 'write'];
@@ -34,7 +34,7 @@ export function describeValue(v: ValueClass): string {
   if (v[0] === 'B') {
     const exact = v[1] === '#';
     const parts = v.slice(exact ? 2 : 1).split(',').filter(Boolean);
-    const name = (p: string) => (p.slice(1) === OTHER_FAULT_CODES ? 'another VM_FAULT_ code' : p.slice(1));
+    const name = (p: string) => (p.slice(1) === OTHER_FAULT_CODES ? 'another VM_FAULT_ code' : p.slice(1) === ERROR_FAULT_CODES ? 'a VM_FAULT_ERROR code' : p.slice(1));
     const on = parts.filter((p) => p[0] === '+').map(name);
     const off = parts.filter((p) => p[0] === '-').map(name);
     if (exact) return on.length ? `returns ${on.join('|')}` : 'returns no retry flag';

@@ -50,5 +50,13 @@ export const PROTOCOL_BIT_ALIASES: ReadonlyMap<string, readonly string[]> = new 
   ['INTERNAL_GUP_FLAGS', ['FOLL_TOUCH', 'FOLL_TRIED', 'FOLL_REMOTE', 'FOLL_PIN', 'FOLL_FAST_ONLY', 'FOLL_UNLOCKABLE', 'FOLL_MADV_POPULATE']],
 ]);
 
+/**
+ * The VM_FAULT_ codes VM_FAULT_ERROR stands for (include/linux/mm_types.h): a fault
+ * result with none of them is no error, whatever other codes it has (VM_FAULT_MAJOR).
+ */
+export const VM_FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'VM_FAULT_OOM', 'VM_FAULT_SIGBUS', 'VM_FAULT_SIGSEGV', 'VM_FAULT_HWPOISON', 'VM_FAULT_HWPOISON_LARGE', 'VM_FAULT_FALLBACK',
+]);
+
 /** Name prefixes of the flag families above: any other member is a constant without protocol bits. */
 export const PROTOCOL_FAMILIES: readonly string[] = ['FAULT_FLAG_', 'FOLL_', 'VM_FAULT_'];
