@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, contextWeight, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -335,10 +335,39 @@ export class Program {
     return names;
   }
 
-  /** The facts of a context key (`v:a=z;v:b->c=B#...`) about names the function's own branches test. */
-  private testedFacts(r: FnRef, key: string): string {
+  /**
+   * Names a function's branches test, or hands to a callee whose branches test
+   * them, down the call chain: `do_pte_missing(vmf)` tests nothing of `vmf`, but
+   * `do_anonymous_page(vmf)` -> `handle_userfault(vmf)` -> `assert_fault_locked(vmf)` tests
+   * `vmf->flags`. Memoised in `memo`, which the caller drops (it depends on other bodies).
+   */
+  private deepTested(r: FnRef, memo: Map<string, Set<string>>, depth = 0): Set<string> {
+    const known = memo.get(r.id);
+    if (known) return known;
     this.controlNamesOf(r);
-    const names = this.testedNames.get(r.id)!;
+    const own = this.testedNames.get(r.id)!;
+    if (depth > 10) return own;
+    const out = new Set(own);
+    // A cycle sees what is known so far.
+    memo.set(r.id, out);
+    for (const site of r.sites) {
+      if (!site.a.length || !IDENT.test(site.f)) continue;
+      const c = this.table.resolve(site.f, r.file);
+      if (!c || c === r) continue;
+      const theirs = this.deepTested(c, memo, depth + 1);
+      if (!theirs.size) continue;
+      site.a.forEach((a, k) => {
+        const name = a.replace(/^&/, '');
+        const p = c.fn.params[k];
+        if (p && theirs.has(p) && IDENT.test(name)) out.add(name);
+      });
+    }
+    return out;
+  }
+
+  /** The facts of a context key (`v:a=z;v:b->c=B#...`) about names the function's branches test, itself or down its calls. */
+  private testedFacts(r: FnRef, key: string, memo: Map<string, Set<string>>): string {
+    const names = this.deepTested(r, memo);
     return key.split(';').filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])).join(';');
   }
 
@@ -830,16 +859,36 @@ export class Program {
         }
       }
     }
+    const tested = new Map<string, Set<string>>();
     /** Records that `ref` is entered holding `modes` with argument facts `key`; whether that is new. */
     const addContext = (ref: FnRef, key: string, modes: readonly Mode[]): boolean => {
       let m = this.contexts.get(ref.id);
       if (!m) this.contexts.set(ref.id, (m = new Map()));
       // A function with lock effects is costly to analyse again: only for facts its own branches test.
-      if (key && this.flows.get(ref.id)) key = this.testedFacts(ref, key);
-      if (key && !m.has(key) && m.size - (m.has('') ? 1 : 0) >= MAX_CONTEXTS) key = '';
+      if (key && this.flows.get(ref.id)) key = this.testedFacts(ref, key, tested);
+      let grew = false;
+      if (key && !m.has(key) && m.size - (m.has('') ? 1 : 0) >= MAX_CONTEXTS) {
+        // Too many: the new one merges with the context it has most in common with, into what
+        // both say (analysed afresh: it reaches all either reached), or else into the plain entry.
+        let best: { old: string; joined: string; w: number } | undefined;
+        for (const old of m.keys()) {
+          if (!old) continue;
+          const joined = joinContexts(old, key);
+          const w = joined ? contextWeight(joined) : 0;
+          if (w && (!best || w > best.w)) best = { old, joined, w };
+        }
+        if (best) {
+          const moved = m.get(best.old)!;
+          m.delete(best.old);
+          const there = m.get(best.joined);
+          if (there) for (const x of moved) there.add(x);
+          else m.set(best.joined, moved);
+          key = best.joined;
+          grew = true;
+        } else key = '';
+      }
       let set = m.get(key);
       if (!set) m.set(key, (set = new Set()));
-      let grew = false;
       for (const x of modes) {
         if (set.has(x)) continue;
         set.add(x);

@@ -4,7 +4,7 @@
  * `do_vmi_munmap(..., false)` never unlocks, and 6.12's `init_vma_munmap()`
  * copies `unlock` into `vms->unlock`, which `vms_complete_munmap_vmas()` tests.
  */
-import { bitsClass, constantBits, textBits } from './bits';
+import { bitsClass, constantBits, isBitsClass, joinBits, knownBitCount, textBits } from './bits';
 import { type AbsState, factValue, numberClass, truth, type ValueClass, withFact } from './modes';
 
 /** `callee(param->field = param j)` or `= constant`, unconditionally in the callee's top-level block. */
@@ -122,6 +122,40 @@ export function contextWorthy(f: string): boolean {
   if (v !== 'nz' && v !== 'p') return true;
   const name = f.slice(2, eq);
   return !name.includes('->') && !name.includes('.');
+}
+
+/**
+ * What two argument contexts (`v:a=z;v:b->c=B#...`, facts sorted) both say: the
+ * facts on which they agree, flag bits known alike in both. A function entered
+ * in more contexts than it may be analysed in merges two into this one: entered
+ * in it, its body reaches every call the two reached (a weaker fact never prunes more).
+ */
+export function joinContexts(a: string, b: string): string {
+  const theirs = new Map<string, string>();
+  for (const f of b.split(';')) theirs.set(f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1));
+  const out: string[] = [];
+  for (const f of a.split(';')) {
+    const eq = f.lastIndexOf('=');
+    const v = f.slice(eq + 1);
+    const w = theirs.get(f.slice(0, eq));
+    if (w === undefined) continue;
+    if (v === w) out.push(f);
+    else if (isBitsClass(v) || isBitsClass(w) || v === 'z' || w === 'z') {
+      const j = (v === 'z' || isBitsClass(v)) && (w === 'z' || isBitsClass(w)) ? joinBits(v as ValueClass, w as ValueClass) : undefined;
+      if (j) out.push(`${f.slice(0, eq)}=${j}`);
+    }
+  }
+  return out.join(';');
+}
+
+/** How much a context says: one per fact, and one per flag bit it knows. */
+export function contextWeight(key: string): number {
+  let n = 0;
+  for (const f of key ? key.split(';') : []) {
+    const v = f.slice(f.lastIndexOf('=') + 1);
+    n += 1 + (isBitsClass(v) ? knownBitCount(v as ValueClass) : 0);
+  }
+  return n;
 }
 
 /** The caller's state after a callee stored argument values into a struct it was passed. */
