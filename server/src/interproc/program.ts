@@ -864,7 +864,7 @@ export class Program {
     const addContext = (ref: FnRef, key: string, modes: readonly Mode[]): boolean => {
       let m = this.contexts.get(ref.id);
       if (!m) this.contexts.set(ref.id, (m = new Map()));
-      // A function with lock effects is costly to analyse again: only for facts its own branches test.
+      // A function with lock effects is costly to analyse again: only for facts its branches test, itself or down its calls.
       if (key && this.flows.get(ref.id)) key = this.testedFacts(ref, key, tested);
       let grew = false;
       if (key && !m.has(key) && m.size - (m.has('') ? 1 : 0) >= MAX_CONTEXTS) {

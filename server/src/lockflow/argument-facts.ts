@@ -140,13 +140,16 @@ export function joinContexts(a: string, b: string): string {
     const w = theirs.get(f.slice(0, eq));
     if (w === undefined) continue;
     if (v === w) out.push(f);
-    else if (isBitsClass(v) || isBitsClass(w) || v === 'z' || w === 'z') {
-      const j = (v === 'z' || isBitsClass(v)) && (w === 'z' || isBitsClass(w)) ? joinBits(v as ValueClass, w as ValueClass) : undefined;
+    else if (flagLike(v) && flagLike(w)) {
+      const j = joinBits(v as ValueClass, w as ValueClass);
       if (j) out.push(`${f.slice(0, eq)}=${j}`);
     }
   }
   return out.join(';');
 }
+
+/** Flag bits, or 0 (no bit set). */
+const flagLike = (v: string) => v === 'z' || isBitsClass(v);
 
 /** How much a context says: one per fact, and one per flag bit it knows. */
 export function contextWeight(key: string): number {
