@@ -76,10 +76,17 @@ export function orBits(a: Bits, b: Bits): Bits {
   return { exact: a.exact && b.exact, on: new Set([...a.on, ...b.on]), off: new Set([...ca].filter((x) => cb.has(x))) };
 }
 
+/** orClass() results by operands: the dataflow asks the same few pairs for every state at a `|`. */
+const orMemo = new Map<string, Map<string, ValueClass>>();
+
 /** `x |= y`, `x | y` on value classes. */
 export function orClass(a: ValueClass, b: ValueClass): ValueClass {
   if (a === 'z' && b === 'z') return 'z';
-  return bitsClass(orBits(bitsOf(a), bitsOf(b)));
+  let byB = orMemo.get(a);
+  if (!byB) orMemo.set(a, (byB = new Map()));
+  let v = byB.get(b);
+  if (v === undefined) byB.set(b, (v = bitsClass(orBits(bitsOf(a), bitsOf(b)))));
+  return v;
 }
 
 /** `x &= ~MASK`: the mask's protocol bits become clear. */
@@ -104,8 +111,38 @@ export function learnBits(v: ValueClass | undefined, bits: readonly string[], se
   return bitsClass(b);
 }
 
+/** constantBits() by name (null: not a constant); its results are shared, so callers never change them. */
+const constants = new Map<string, { on: string[]; other: boolean } | null>();
+/** constantClass() by name. */
+const constantClasses = new Map<string, ValueClass | null>();
+
 /** The constant a protocol-family name stands for: a bit, an alias, or a family member without protocol bits. */
 export function constantBits(name: string): { on: string[]; other: boolean } | undefined {
+  // Every constant is an upper-case name: other names are neither looked up nor remembered.
+  if (!isUpperStart(name)) return undefined;
+  let c = constants.get(name);
+  if (c === undefined) constants.set(name, (c = computeConstantBits(name) ?? null));
+  return c ?? undefined;
+}
+
+/** The value class of a constant name (`B#+FOLL_WRITE`), or undefined when the name is no constant. */
+export function constantClass(name: string): ValueClass | undefined {
+  if (!isUpperStart(name)) return undefined;
+  let v = constantClasses.get(name);
+  if (v === undefined) {
+    const c = constantBits(name);
+    constantClasses.set(name, (v = c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : null));
+  }
+  return v ?? undefined;
+}
+
+/** Whether a name starts with A-Z, as every protocol bit, alias and family member does. */
+function isUpperStart(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c >= 65 && c <= 90;
+}
+
+function computeConstantBits(name: string): { on: string[]; other: boolean } | undefined {
   if (UNIVERSE.has(name)) return { on: [name], other: false };
   const alias = PROTOCOL_BIT_ALIASES.get(name);
   if (alias) return { on: alias.filter((x) => UNIVERSE.has(x)), other: alias.some((x) => !UNIVERSE.has(x)) };
@@ -113,8 +150,17 @@ export function constantBits(name: string): { on: string[]; other: boolean } | u
   return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false } : { on: [], other: true };
 }
 
+/** constMask() per expression (null: no mask): IR expressions are evaluated once per state. */
+const masks = new WeakMap<Expr, { on: string[]; other: boolean } | null>();
+
 /** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
 export function constMask(e: Expr): { on: string[]; other: boolean } | undefined {
+  let m = masks.get(e);
+  if (m === undefined) masks.set(e, (m = computeConstMask(e) ?? null));
+  return m ?? undefined;
+}
+
+function computeConstMask(e: Expr): { on: string[]; other: boolean } | undefined {
   if (e.k === 'id') return constantBits(e.name);
   if (e.k === 'num') return e.v === 0 ? { on: [], other: false } : { on: [], other: true };
   if (e.k === 'bits' && e.op === '|') {
@@ -135,8 +181,17 @@ export function testMask(v: ValueClass, mask: { on: string[]; other: boolean }):
   return 'u';
 }
 
+/** splitOr() by text (null: not an or of terms): argument texts are split once per state at each call. */
+const splits = new Map<string, string[] | null>();
+
 /** Splits `A | B | c` at top-level bars (no bars inside parentheses or ternaries). */
 function splitOr(text: string): string[] | undefined {
+  let out = splits.get(text);
+  if (out === undefined) splits.set(text, (out = computeSplitOr(text) ?? null));
+  return out ?? undefined;
+}
+
+function computeSplitOr(text: string): string[] | undefined {
   const out: string[] = [];
   let depth = 0;
   let cur = '';
@@ -164,11 +219,7 @@ export function textBits(text: string, valueOf: (name: string) => ValueClass | u
   let t = text.trim();
   while (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
   const terms = splitOr(t);
-  if (!terms || terms.length < 2) {
-    const c = constantBits(t);
-    if (c) return bitsClass({ exact: true, on: new Set(c.on), off: new Set() });
-    return undefined;
-  }
+  if (!terms || terms.length < 2) return constantClass(t);
   let acc: ValueClass | undefined;
   for (const term of terms) {
     const v = textBits(term, valueOf) ?? (/^0$/.test(term) ? 'z' : valueOf(term)) ?? 'u';

@@ -19,7 +19,7 @@ import {
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
-import { bitsTruth, clearBits, constantBits, constMask, learnBits, orClass, testMask, bitsClass } from './bits';
+import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -612,8 +612,8 @@ class Flow {
         let f = s.facts.length ? factValue(s, 'v:' + e.name) : undefined;
         if (f === UNCHANGED) f = undefined;
         if (f === undefined) {
-          const c = constantBits(e.name);
-          if (c) return emit(s, bitsClass({ exact: true, on: new Set(c.on), off: new Set() }));
+          const c = constantClass(e.name);
+          if (c) return emit(s, c);
         }
         return emit(s, (f as ValueClass | undefined) ?? 'u');
       }
@@ -934,8 +934,7 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
       case 'id': {
         const v = val(e.name);
         if (v) return v;
-        const c = constantBits(e.name);
-        return c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : 'u';
+        return constantClass(e.name) ?? 'u';
       }
       case 'not': {
         const b = truth(ev(e.e));
