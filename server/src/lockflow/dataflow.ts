@@ -276,6 +276,16 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
   });
 }
 
+/** `test` answered once per fact: a flow meets the same fact strings at node after node. */
+function remembered(test: (f: string) => boolean): (f: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (f) => {
+    let v = known.get(f);
+    if (v === undefined) known.set(f, (v = test(f)));
+    return v;
+  };
+}
+
 function containsToken(text: string, token: string): boolean {
   let i = text.indexOf(token);
   while (i >= 0) {
@@ -338,6 +348,8 @@ class Flow {
   private readonly siteKeys = new Map<Expr, string>();
   /** Per call: its arguments, blanked where the callee's parameter decides nothing (null: none decides). */
   private readonly contextArgs = new Map<Expr, string[] | null>();
+  /** Per assigned name: whether a fact mentions it (what an assignment to it forgets). */
+  private readonly mentions = new Map<string, (f: string) => boolean>();
   /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
   private readonly dropAt: Array<(f: string) => boolean>;
 
@@ -370,7 +382,7 @@ class Flow {
     this.keep = new Set(entryFacts);
     const keep = this.keep;
     const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
-    this.dropAt = [() => false, (f) => !f.startsWith('x:') && !keep.has(f) && !seen(f), (f) => !f.startsWith('x:') && !keep.has(f)];
+    this.dropAt = [() => false, remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f)), (f) => !f.startsWith('x:') && !keep.has(f)];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -608,21 +620,16 @@ class Flow {
     switch (e.k) {
       case 'num':
         return emit(s, numberClass(e.v));
-      case 'id': {
-        let f = s.facts.length ? factValue(s, 'v:' + e.name) : undefined;
-        if (f === UNCHANGED) f = undefined;
-        if (f === undefined) {
-          const c = constantClass(e.name);
-          if (c) return emit(s, c);
-        }
-        return emit(s, (f as ValueClass | undefined) ?? 'u');
-      }
+      case 'id':
+        return emit(s, idValue(e.name, s));
       case 'not':
+        if (isPure(e)) return emit(s, pureValue(e, s));
         return this.eval(e.e, s, (t, v) => {
           const b = truth(v);
           emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
         });
       case 'bits': {
+        if (isPure(e)) return emit(s, pureValue(e, s));
         if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
         if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
         const mb = constMask(e.b);
@@ -630,6 +637,7 @@ class Flow {
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u')));
       }
       case 'and':
+        if (isPure(e)) return emit(s, pureValue(e, s));
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
           this.eval(e.b, t, (t2, vb) => {
@@ -638,6 +646,7 @@ class Flow {
           });
         });
       case 'or':
+        if (isPure(e)) return emit(s, pureValue(e, s));
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
           this.eval(e.b, t, (t2, vb) => {
@@ -646,6 +655,7 @@ class Flow {
           });
         });
       case 'cmp':
+        if (isPure(e)) return emit(s, pureValue(e, s));
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
       case 'cond': {
         // `vmf ? vmf->vma : NULL` with `vmf` from a caller's argument: that arm only. Any other
@@ -691,7 +701,11 @@ class Flow {
   /** Records the value class of a variable, and forgets facts about conditions that mention it. */
   private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
     let t = s;
-    if (s.facts.length) t = withoutFacts(s, (f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs));
+    if (s.facts.length) {
+      let mentions = this.mentions.get(lhs);
+      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs))));
+      t = withoutFacts(s, mentions);
+    }
     // Known protocol bits are kept for any name (a struct field set from flags, `*flags_p`): they are few.
     if (this.tracked.has(lhs) || v[0] === 'B' || (v === 'z' && /\.|->/.test(lhs))) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
     return t;
@@ -866,6 +880,88 @@ class Flow {
     if (this.sitesOnly) return;
     if (this.stepEvents) this.stepEvents.push({ node: this.current, ...ev });
     else this.events.push({ node: this.current, ...ev, before: eventState(ev.before), after: eventStateList(ev.after) });
+  }
+}
+
+/** A variable's value class on one path: its fact, else the constant it names, else unknown. */
+function idValue(name: string, s: AbsState): ValueClass {
+  let f = s.facts.length ? factValue(s, 'v:' + name) : undefined;
+  if (f === UNCHANGED) f = undefined;
+  if (f === undefined) return constantClass(name) ?? 'u';
+  return f as ValueClass;
+}
+
+/** isPure() per expression. */
+const pureExprs = new WeakMap<Expr, boolean>();
+
+/**
+ * An expression that only reads (names, numbers, and tests or bit operations of them): Flow.eval
+ * emits the state it was given, once, with pureValue(). Worked out once per expression, so that
+ * conditions are evaluated without a closure per part and state.
+ */
+function isPure(e: Expr): boolean {
+  let p = pureExprs.get(e);
+  if (p === undefined) {
+    switch (e.k) {
+      case 'num':
+      case 'id':
+        p = true;
+        break;
+      case 'not':
+        p = isPure(e.e);
+        break;
+      case 'bits':
+        p = isPure(e.a) && (e.op === '~' || isPure(e.b));
+        break;
+      case 'and':
+      case 'or':
+      case 'cmp':
+        p = isPure(e.a) && isPure(e.b);
+        break;
+      default:
+        p = false;
+    }
+    pureExprs.set(e, p);
+  }
+  return p;
+}
+
+/** The value Flow.eval emits for a pure expression (isPure), computed the same way, without closures. */
+function pureValue(e: Expr, s: AbsState): ValueClass {
+  switch (e.k) {
+    case 'num':
+      return numberClass(e.v);
+    case 'id':
+      return idValue(e.name, s);
+    case 'not': {
+      const b = truth(pureValue(e.e, s));
+      return b === undefined ? 'u' : b ? 'z' : 'p';
+    }
+    case 'bits': {
+      if (e.op === '~') return 'u';
+      if (e.op === '|') return orClass(pureValue(e.a, s), pureValue(e.b, s));
+      const mb = constMask(e.b);
+      const ma = mb ? undefined : constMask(e.a);
+      const va = pureValue(e.a, s);
+      const vb = pureValue(e.b, s);
+      return mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u';
+    }
+    case 'and': {
+      const va = pureValue(e.a, s);
+      if (va === 'z') return 'z';
+      const b = truth(pureValue(e.b, s));
+      return b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p';
+    }
+    case 'or': {
+      const va = pureValue(e.a, s);
+      if (truth(va) === true) return 'p';
+      const b = truth(pureValue(e.b, s));
+      return b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z';
+    }
+    case 'cmp':
+      return compare(e.op, e.a, pureValue(e.a, s), e.b, pureValue(e.b, s));
+    default:
+      return 'u';
   }
 }
 
