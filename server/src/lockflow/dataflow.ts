@@ -125,6 +125,8 @@ export interface CalleeInfo {
   fieldWrites: readonly FieldWrite[];
   /** The callee's summary when entered with these facts (`v:unlock=z`); undefined: use the plain one. */
   specialise(facts: string[]): Summary | undefined;
+  /** False when specialise() gives nothing for any facts during this analysis (the facts need not be worked out). */
+  specialises?: boolean;
   /** `return (flags & A) && !(flags & B);` and nothing else: a test of its arguments, evaluated at each call. */
   predicate?: Expr;
   /** Names the callee tests or passes on: argument facts about others cannot change what it does. */
@@ -728,7 +730,7 @@ class Flow {
     if (info) {
       // __vm_munmap(..., unlock) hands its own unknown `unlock` to do_vmi_munmap() and tests it later:
       // follow each value separately, each with the callee's summary for that value.
-      if (split && summary && isUncertain(summary)) {
+      if (split && summary && info.specialises !== false && isUncertain(summary)) {
         // Only the caller's own flag-like parameters: pointers tested for NULL decide no lock effect.
         // Not flag words (tested bit by bit): zero or non-zero says nothing of their protocol bits.
         const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && !this.bitVars.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
@@ -745,7 +747,7 @@ class Flow {
           if (!wasPassed) this.passOn.delete(x);
         }
       }
-      if (summary && summary.trans !== BOTTOM.trans) {
+      if (summary && summary.trans !== BOTTOM.trans && info.specialises !== false) {
         const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn);
         if (facts.length) summary = info.specialise(facts) ?? summary;
       }
