@@ -150,19 +150,22 @@ function computeConstantBits(name: string): { on: string[]; other: boolean } | u
   return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false } : { on: [], other: true };
 }
 
-/** constMask() per expression (null: no mask): IR expressions are evaluated once per state. */
+/** constMask() of `A | B` expressions (null: no mask): IR expressions are evaluated once per state. */
 const masks = new WeakMap<Expr, { on: string[]; other: boolean } | null>();
+const ZERO_MASK = { on: [], other: false };
+const OTHER_MASK = { on: [], other: true };
 
-/** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
+/** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. Shared: never changed. */
 export function constMask(e: Expr): { on: string[]; other: boolean } | undefined {
+  if (e.k === 'id') return constantBits(e.name);
+  if (e.k === 'num') return e.v === 0 ? ZERO_MASK : OTHER_MASK;
+  if (e.k !== 'bits' || e.op !== '|') return undefined;
   let m = masks.get(e);
   if (m === undefined) masks.set(e, (m = computeConstMask(e) ?? null));
   return m ?? undefined;
 }
 
 function computeConstMask(e: Expr): { on: string[]; other: boolean } | undefined {
-  if (e.k === 'id') return constantBits(e.name);
-  if (e.k === 'num') return e.v === 0 ? { on: [], other: false } : { on: [], other: true };
   if (e.k === 'bits' && e.op === '|') {
     const a = constMask(e.a);
     const b = constMask(e.b);

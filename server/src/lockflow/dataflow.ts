@@ -619,19 +619,20 @@ class Flow {
   /** Evaluates an expression on one state; emits each resulting state with the expression's value class. */
   eval(e: Expr | undefined, s: AbsState, emit: Emit): void {
     if (!e) return emit(s, 'u');
+    let pv: ValueClass | undefined;
     switch (e.k) {
       case 'num':
         return emit(s, numberClass(e.v));
       case 'id':
         return emit(s, idValue(e.name, s));
       case 'not':
-        if (isPure(e)) return emit(s, pureValue(e, s));
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.e, s, (t, v) => {
           const b = truth(v);
           emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
         });
       case 'bits': {
-        if (isPure(e)) return emit(s, pureValue(e, s));
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
         if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
         const mb = constMask(e.b);
@@ -639,7 +640,7 @@ class Flow {
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u')));
       }
       case 'and':
-        if (isPure(e)) return emit(s, pureValue(e, s));
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
           this.eval(e.b, t, (t2, vb) => {
@@ -648,7 +649,7 @@ class Flow {
           });
         });
       case 'or':
-        if (isPure(e)) return emit(s, pureValue(e, s));
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
           this.eval(e.b, t, (t2, vb) => {
@@ -657,7 +658,7 @@ class Flow {
           });
         });
       case 'cmp':
-        if (isPure(e)) return emit(s, pureValue(e, s));
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
       case 'cond': {
         // `vmf ? vmf->vma : NULL` with `vmf` from a caller's argument: that arm only. Any other
@@ -893,77 +894,63 @@ function idValue(name: string, s: AbsState): ValueClass {
   return f as ValueClass;
 }
 
-/** isPure() per expression. */
-const pureExprs = new WeakMap<Expr, boolean>();
-
 /**
- * An expression that only reads (names, numbers, and tests or bit operations of them): Flow.eval
- * emits the state it was given, once, with pureValue(). Worked out once per expression, so that
- * conditions are evaluated without a closure per part and state.
+ * The value Flow.eval emits for an expression that only reads (names, numbers, and tests or bit
+ * operations of them), computed the same way without a closure per part; undefined when the
+ * expression (where its value needs it) does more than read, for Flow.eval to run. Reading has no
+ * effect on the state, so Flow.eval would emit the state it was given, once, with this value.
  */
-function isPure(e: Expr): boolean {
-  let p = pureExprs.get(e);
-  if (p === undefined) {
-    switch (e.k) {
-      case 'num':
-      case 'id':
-        p = true;
-        break;
-      case 'not':
-        p = isPure(e.e);
-        break;
-      case 'bits':
-        p = isPure(e.a) && (e.op === '~' || isPure(e.b));
-        break;
-      case 'and':
-      case 'or':
-      case 'cmp':
-        p = isPure(e.a) && isPure(e.b);
-        break;
-      default:
-        p = false;
-    }
-    pureExprs.set(e, p);
-  }
-  return p;
-}
-
-/** The value Flow.eval emits for a pure expression (isPure), computed the same way, without closures. */
-function pureValue(e: Expr, s: AbsState): ValueClass {
+function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
   switch (e.k) {
     case 'num':
       return numberClass(e.v);
     case 'id':
       return idValue(e.name, s);
     case 'not': {
-      const b = truth(pureValue(e.e, s));
+      const v = pureValue(e.e, s);
+      if (v === undefined) return undefined;
+      const b = truth(v);
       return b === undefined ? 'u' : b ? 'z' : 'p';
     }
     case 'bits': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
       if (e.op === '~') return 'u';
-      if (e.op === '|') return orClass(pureValue(e.a, s), pureValue(e.b, s));
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      if (e.op === '|') return orClass(va, vb);
       const mb = constMask(e.b);
       const ma = mb ? undefined : constMask(e.a);
-      const va = pureValue(e.a, s);
-      const vb = pureValue(e.b, s);
       return mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u';
     }
     case 'and': {
       const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      // Flow.eval does not evaluate `b` either.
       if (va === 'z') return 'z';
-      const b = truth(pureValue(e.b, s));
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      const b = truth(vb);
       return b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p';
     }
     case 'or': {
       const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
       if (truth(va) === true) return 'p';
-      const b = truth(pureValue(e.b, s));
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      const b = truth(vb);
       return b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z';
     }
-    case 'cmp':
-      return compare(e.op, e.a, pureValue(e.a, s), e.b, pureValue(e.b, s));
+    case 'cmp': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      return compare(e.op, e.a, va, e.b, vb);
+    }
     default:
-      return 'u';
+      return undefined;
   }
 }
 
