@@ -144,7 +144,7 @@ export class Program {
       callee: (name: string) => {
         const r = this.table.resolve(name, ref.file);
         if (!r) return undefined;
-        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), predicate: this.predicateOf(r), controls: this.controlNamesOf(r) };
+        return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), specialises: this.maySpecialise(r), predicate: this.predicateOf(r), controls: this.controlNamesOf(r) };
       },
       extraPrimitives: this.options.extraPrimitives,
       outParams: () => this.outParamsOf(ref),
@@ -198,14 +198,22 @@ export class Program {
     return f;
   }
 
-  /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
-  private specialise(r: FnRef, all: string[]): Summary | undefined {
-    if (!this.specialiseOn) return undefined;
+  /**
+   * Whether specialise(r, ...) can give anything now, whatever the facts: no summary changes while
+   * a function is analysed, so a flow asks once per callee and skips working out the facts.
+   */
+  private maySpecialise(r: FnRef): boolean {
+    if (!this.specialiseOn) return false;
     // Facts can only narrow an uncertain effect, or rule out the path that takes the lock
     // (`sgx_alloc_epc_page(page, false)` never reclaims): a callee with one exit mode per
     // entry mode and no acquisition gains nothing.
     const plain = this.summaries.get(r.id);
-    if (!isUncertain(plain) && !hasOuts(plain) && !plain?.acquires) return undefined;
+    return isUncertain(plain) || hasOuts(plain) || !!plain?.acquires;
+  }
+
+  /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
+  private specialise(r: FnRef, all: string[]): Summary | undefined {
+    if (!this.maySpecialise(r)) return undefined;
     // Only facts about names the callee tests or passes on can change what it does.
     const facts = contextFacts(all, this.controlNamesOf(r));
     if (!facts.length) return undefined;

@@ -4,7 +4,7 @@
  * `do_vmi_munmap(..., false)` never unlocks, and 6.12's `init_vma_munmap()`
  * copies `unlock` into `vms->unlock`, which `vms_complete_munmap_vmas()` tests.
  */
-import { bitsClass, constantBits, isBitsClass, joinBits, knownBitCount, textBits } from './bits';
+import { constantClass, isBitsClass, joinBits, knownBitCount, textBits } from './bits';
 import { type AbsState, factValue, numberClass, truth, type ValueClass, withFact } from './modes';
 
 /** `callee(param->field = param j)` or `= constant`, unconditionally in the callee's top-level block. */
@@ -14,13 +14,63 @@ export interface FieldWrite {
   from: number | ValueClass;
 }
 
+/** looksLikeObject() by name: asked for the same few names at every call of every state. */
+const objectNames = new Map<string, boolean>();
+
 /** Names of the objects every mm helper is handed (never a flag that decides a lock effect). */
 export function looksLikeObject(name: string): boolean {
-  return /(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs|vmf|file|task|mapping|inode|pages)$/.test(name);
+  let v = objectNames.get(name);
+  if (v === undefined) objectNames.set(name, (v = /(^|_)(mm|vma|vmi|mas|tlb|page|folio|regs|vmf|file|task|mapping|inode|pages)$/.test(name)));
+  return v;
 }
 
 /** A literal argument, cast or not: `0`, `-1`, `true`, `(bool)false`, `NULL`. */
 export const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PATH = /^\*?[A-Za-z_][A-Za-z0-9_]*(?:(?:->|\.)[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+/**
+ * What an argument's text alone says, worked out once per text: the dataflow reads the
+ * arguments of a call again for every state that reaches it.
+ */
+interface ArgShape {
+  /** The value of a literal argument. */
+  literal?: ValueClass;
+  ident: boolean;
+  /** A name, `*p`, or a field path (`vmf->flags`). */
+  path: boolean;
+  /** For a path: its root names one of the objects every helper is handed. */
+  object: boolean;
+  /** `v:` + the text: the fact naming the argument. */
+  fact: string;
+  /** `c ? x : y` (blanks removed), when the condition is a plain name. */
+  choice?: { c: string; a: string; b: string };
+  /** `&x` with x a plain name: x. */
+  addressOf?: string;
+}
+
+const shapes = new Map<string, ArgShape>();
+
+function argShape(arg: string): ArgShape {
+  let sh = shapes.get(arg);
+  if (sh) return sh;
+  const lit = LITERAL.exec(arg);
+  const t = lit?.[1];
+  const path = PATH.test(arg);
+  sh = {
+    literal: t === undefined ? undefined : t === 'true' ? numberClass(1) : t === 'false' || t === 'NULL' ? 'z' : numberClass(Number(t)),
+    ident: IDENT.test(arg),
+    path,
+    object: path && looksLikeObject(arg.replace(/^\*/, '').split(/->|\./)[0]),
+    fact: 'v:' + arg,
+  };
+  const m = /^([A-Za-z_][A-Za-z0-9_]*)\?(.+?):(.+)$/.exec(arg.replace(/\s+/g, ''));
+  if (m) sh.choice = { c: m[1], a: m[2], b: m[3] };
+  if (arg.startsWith('&') && IDENT.test(arg.slice(1))) sh.addressOf = arg.slice(1);
+  shapes.set(arg, sh);
+  return sh;
+}
 
 /**
  * The value class of an argument as the caller knows it: a literal, or a
@@ -29,16 +79,11 @@ export const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
  */
 export function argClass(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>): ValueClass | undefined {
   if (!arg) return undefined;
-  const lit = LITERAL.exec(arg);
-  if (lit) {
-    const t = lit[1];
-    return t === 'true' ? numberClass(1) : t === 'false' || t === 'NULL' ? 'z' : numberClass(Number(t));
-  }
-  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg) && (!passOn || passOn.has(arg))) return factValue(s, 'v:' + arg) as ValueClass | undefined;
+  const sh = argShape(arg);
+  if (sh.literal) return sh.literal;
+  if (sh.ident && (!passOn || passOn.has(arg))) return factValue(s, sh.fact) as ValueClass | undefined;
   return undefined;
 }
-
-const PATH = /^\*?[A-Za-z_][A-Za-z0-9_]*(?:(?:->|\.)[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /**
  * An argument's value class, with known protocol flag bits: a literal, a
@@ -50,12 +95,12 @@ export function argValue(arg: string | undefined, s: AbsState, passOn?: Readonly
   if (!arg) return undefined;
   const lit = argClass(arg, s, passOn);
   if (lit) return lit;
-  if (PATH.test(arg)) {
-    const f = s.facts.length ? (factValue(s, 'v:' + arg) as ValueClass | undefined) : undefined;
+  const sh = argShape(arg);
+  if (sh.path) {
+    const f = s.facts.length ? (factValue(s, sh.fact) as ValueClass | undefined) : undefined;
     // Flag bits, and a flag-like local known to be 0 (`unsigned int fault_flags = 0;`), are worth passing on.
-    if (f && (f[0] === 'B' || (f === 'z' && !looksLikeObject(arg.replace(/^\*/, '').split(/->|\./)[0])))) return f;
-    const c = constantBits(arg);
-    return c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : undefined;
+    if (f && (f[0] === 'B' || (f === 'z' && !sh.object))) return f;
+    return constantClass(arg);
   }
   if (!arg.includes('|')) return undefined;
   return textBits(arg, (n) => argValue(n, s, passOn));
@@ -63,11 +108,11 @@ export function argValue(arg: string | undefined, s: AbsState, passOn?: Readonly
 
 /** `locked ? locked : &local_locked` with `locked` known: the branch taken. */
 export function chosenArg(arg: string, s: AbsState, passOn: ReadonlySet<string>): string {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)\?(.+?):(.+)$/.exec(arg.replace(/\s+/g, ''));
+  const m = argShape(arg).choice;
   if (!m) return arg;
-  const c = argClass(m[1], s, passOn) ?? (factValue(s, 'v:' + m[1]) as ValueClass | undefined);
+  const c = argClass(m.c, s, passOn) ?? (factValue(s, 'v:' + m.c) as ValueClass | undefined);
   const t = c ? truth(c) : undefined;
-  return t === undefined ? arg : t ? m[2] : m[3];
+  return t === undefined ? arg : t ? m.a : m.b;
 }
 
 /** Facts for the callee's entry, in its own names: `v:unlock=z`, `v:vms->unlock=z`, `v:*locked=n1`. Sorted; empty when nothing is known. */
@@ -83,15 +128,16 @@ export function calleeEntryFacts(args: readonly string[], params: readonly strin
     // Fields known of the struct passed: `&vms` (a local struct) or `vms` (a pointer); what an out-parameter points to.
     if (a.startsWith('&')) {
       const x = a.slice(1);
+      const named = argShape(a).addressOf !== undefined;
       // `&locked` is never NULL (`if (locked) flags |= FOLL_UNLOCKABLE` in the callee).
-      if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(x) && !looksLikeObject(p)) out.push(`v:${p}=p`);
+      if (named && !looksLikeObject(p)) out.push(`v:${p}=p`);
       const v = factValue(s, 'v:' + x);
-      if (v !== undefined && v !== '@' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x)) out.push(`v:*${p}=${v}`);
+      if (v !== undefined && v !== '@' && named) out.push(`v:*${p}=${v}`);
       const prefix = `v:${x}.`;
       for (const f of s.facts) if (f.startsWith(prefix)) out.push(`v:${p}->${f.slice(prefix.length)}`);
       continue;
     }
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(a)) continue;
+    if (!argShape(a).ident) continue;
     const deref = factValue(s, `v:*${a}`);
     if (deref !== undefined && deref !== '@') out.push(`v:*${p}=${deref}`);
     const prefix = `v:${a}->`;
@@ -167,7 +213,7 @@ export function applyFieldWrites(s: AbsState, args: readonly string[], writes: r
   for (const w of writes) {
     const a = args[w.param];
     if (!a) continue;
-    const key = a.startsWith('&') ? `v:${a.slice(1)}.${w.field}` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `v:${a}->${w.field}` : undefined;
+    const key = a.startsWith('&') ? `v:${a.slice(1)}.${w.field}` : argShape(a).ident ? `v:${a}->${w.field}` : undefined;
     if (!key) continue;
     const v = typeof w.from === 'number' ? argClass(args[w.from], s) : w.from;
     t = withFact(t, key, v && v !== 'u' ? v : undefined);

@@ -108,10 +108,17 @@ export function orBits(a: Bits, b: Bits): Bits {
   return { exact: a.exact && b.exact, on: new Set([...a.on, ...b.on]), off: new Set([...ca].filter((x) => cb.has(x))) };
 }
 
+/** orClass() results by operands: the dataflow asks the same few pairs for every state at a `|`. */
+const orMemo = new Map<string, Map<string, ValueClass>>();
+
 /** `x |= y`, `x | y` on value classes. */
 export function orClass(a: ValueClass, b: ValueClass): ValueClass {
   if (a === 'z' && b === 'z') return 'z';
-  return bitsClass(orBits(bitsOf(a), bitsOf(b)));
+  let byB = orMemo.get(a);
+  if (!byB) orMemo.set(a, (byB = new Map()));
+  let v = byB.get(b);
+  if (v === undefined) byB.set(b, (v = bitsClass(orBits(bitsOf(a), bitsOf(b)))));
+  return v;
 }
 
 /** `x &= ~MASK`: the mask's protocol bits become clear. */
@@ -146,8 +153,38 @@ export interface Mask {
   lumped?: string[];
 }
 
+/** constantBits() by name (null: not a constant); its results are shared, so callers never change them. */
+const constants = new Map<string, Mask | null>();
+/** constantClass() by name. */
+const constantClasses = new Map<string, ValueClass | null>();
+
 /** The constant a protocol-family name stands for: a bit, an alias, a code of a group, or a family member without protocol bits. */
 export function constantBits(name: string): Mask | undefined {
+  // Every constant is an upper-case name: other names are neither looked up nor remembered.
+  if (!isUpperStart(name)) return undefined;
+  let c = constants.get(name);
+  if (c === undefined) constants.set(name, (c = computeConstantBits(name) ?? null));
+  return c ?? undefined;
+}
+
+/** The value class of a constant name (`B#+FOLL_WRITE`), or undefined when the name is no constant. */
+export function constantClass(name: string): ValueClass | undefined {
+  if (!isUpperStart(name)) return undefined;
+  let v = constantClasses.get(name);
+  if (v === undefined) {
+    const c = constantBits(name);
+    constantClasses.set(name, (v = c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : null));
+  }
+  return v ?? undefined;
+}
+
+/** Whether a name starts with A-Z, as every protocol bit, alias and family member does. */
+function isUpperStart(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c >= 65 && c <= 90;
+}
+
+function computeConstantBits(name: string): Mask | undefined {
   if (name === OTHER_FAULT_CODES) return { on: [name], other: false, lumped: [name] };
   if (UNIVERSE.has(name)) return { on: [name], other: false };
   if (VM_FAULT_ERROR_CODES.has(name)) return { on: [ERROR_FAULT_CODES], other: false, lumped: [ERROR_FAULT_CODES] };
@@ -157,10 +194,22 @@ export function constantBits(name: string): Mask | undefined {
   return name.startsWith('VM_FAULT_') ? { on: [OTHER_FAULT_CODES], other: false, lumped: [OTHER_FAULT_CODES] } : { on: [], other: true };
 }
 
-/** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. */
+/** constMask() of `A | B` expressions (null: no mask): IR expressions are evaluated once per state. */
+const masks = new WeakMap<Expr, Mask | null>();
+const ZERO_MASK: Mask = { on: [], other: false };
+const OTHER_MASK: Mask = { on: [], other: true };
+
+/** A mask made only of constants (`FAULT_FLAG_ALLOW_RETRY`, `(FOLL_PIN | FOLL_GET)`): its protocol bits, and whether it has others. Shared: never changed. */
 export function constMask(e: Expr): Mask | undefined {
   if (e.k === 'id') return constantBits(e.name);
-  if (e.k === 'num') return e.v === 0 ? { on: [], other: false } : { on: [], other: true };
+  if (e.k === 'num') return e.v === 0 ? ZERO_MASK : OTHER_MASK;
+  if (e.k !== 'bits' || e.op !== '|') return undefined;
+  let m = masks.get(e);
+  if (m === undefined) masks.set(e, (m = computeConstMask(e) ?? null));
+  return m ?? undefined;
+}
+
+function computeConstMask(e: Expr): Mask | undefined {
   if (e.k === 'bits' && e.op === '|') {
     const a = constMask(e.a);
     const b = constMask(e.b);
@@ -183,8 +232,17 @@ export function testMask(v: ValueClass, mask: Mask): ValueClass {
   return 'u';
 }
 
+/** splitOr() by text (null: not an or of terms): argument texts are split once per state at each call. */
+const splits = new Map<string, string[] | null>();
+
 /** Splits `A | B | c` at top-level bars (no bars inside parentheses or ternaries). */
 function splitOr(text: string): string[] | undefined {
+  let out = splits.get(text);
+  if (out === undefined) splits.set(text, (out = computeSplitOr(text) ?? null));
+  return out ?? undefined;
+}
+
+function computeSplitOr(text: string): string[] | undefined {
   const out: string[] = [];
   let depth = 0;
   let cur = '';
@@ -212,11 +270,7 @@ export function textBits(text: string, valueOf: (name: string) => ValueClass | u
   let t = text.trim();
   while (t.startsWith('(') && t.endsWith(')')) t = t.slice(1, -1).trim();
   const terms = splitOr(t);
-  if (!terms || terms.length < 2) {
-    const c = constantBits(t);
-    if (c) return bitsClass({ exact: true, on: new Set(c.on), off: new Set() });
-    return undefined;
-  }
+  if (!terms || terms.length < 2) return constantClass(t);
   let acc: ValueClass | undefined;
   for (const term of terms) {
     const v = textBits(term, valueOf) ?? (/^0$/.test(term) ? 'z' : valueOf(term)) ?? 'u';

@@ -19,7 +19,7 @@ import {
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
-import { bitsTruth, clearBits, constantBits, constMask, learnBits, type Mask, orClass, testMask, bitsClass } from './bits';
+import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
 const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
@@ -125,6 +125,8 @@ export interface CalleeInfo {
   fieldWrites: readonly FieldWrite[];
   /** The callee's summary when entered with these facts (`v:unlock=z`); undefined: use the plain one. */
   specialise(facts: string[]): Summary | undefined;
+  /** False when specialise() gives nothing for any facts during this analysis (the facts need not be worked out). */
+  specialises?: boolean;
   /** `return (flags & A) && !(flags & B);` and nothing else: a test of its arguments, evaluated at each call. */
   predicate?: Expr;
   /** Names the callee tests or passes on: argument facts about others cannot change what it does. */
@@ -276,6 +278,16 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
   });
 }
 
+/** `test` answered once per fact: a flow meets the same fact strings at node after node. */
+function remembered(test: (f: string) => boolean): (f: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (f) => {
+    let v = known.get(f);
+    if (v === undefined) known.set(f, (v = test(f)));
+    return v;
+  };
+}
+
 function containsToken(text: string, token: string): boolean {
   let i = text.indexOf(token);
   while (i >= 0) {
@@ -338,6 +350,8 @@ class Flow {
   private readonly siteKeys = new Map<Expr, string>();
   /** Per call: its arguments, blanked where the callee's parameter decides nothing (null: none decides). */
   private readonly contextArgs = new Map<Expr, string[] | null>();
+  /** Per assigned name: whether a fact mentions it (what an assignment to it forgets). */
+  private readonly mentions = new Map<string, (f: string) => boolean>();
   /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
   private readonly dropAt: Array<(f: string) => boolean>;
 
@@ -370,7 +384,7 @@ class Flow {
     this.keep = new Set(entryFacts);
     const keep = this.keep;
     const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
-    this.dropAt = [() => false, (f) => !f.startsWith('x:') && !keep.has(f) && !seen(f), (f) => !f.startsWith('x:') && !keep.has(f)];
+    this.dropAt = [() => false, remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f)), (f) => !f.startsWith('x:') && !keep.has(f)];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -605,24 +619,20 @@ class Flow {
   /** Evaluates an expression on one state; emits each resulting state with the expression's value class. */
   eval(e: Expr | undefined, s: AbsState, emit: Emit): void {
     if (!e) return emit(s, 'u');
+    let pv: ValueClass | undefined;
     switch (e.k) {
       case 'num':
         return emit(s, numberClass(e.v));
-      case 'id': {
-        let f = s.facts.length ? factValue(s, 'v:' + e.name) : undefined;
-        if (f === UNCHANGED) f = undefined;
-        if (f === undefined) {
-          const c = constantBits(e.name);
-          if (c) return emit(s, bitsClass({ exact: true, on: new Set(c.on), off: new Set() }));
-        }
-        return emit(s, (f as ValueClass | undefined) ?? 'u');
-      }
+      case 'id':
+        return emit(s, idValue(e.name, s));
       case 'not':
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.e, s, (t, v) => {
           const b = truth(v);
           emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
         });
       case 'bits': {
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
         if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
         const mb = constMask(e.b);
@@ -630,6 +640,7 @@ class Flow {
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u')));
       }
       case 'and':
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
           this.eval(e.b, t, (t2, vb) => {
@@ -638,6 +649,7 @@ class Flow {
           });
         });
       case 'or':
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
           this.eval(e.b, t, (t2, vb) => {
@@ -646,6 +658,7 @@ class Flow {
           });
         });
       case 'cmp':
+        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
       case 'cond': {
         // `vmf ? vmf->vma : NULL` with `vmf` from a caller's argument: that arm only. Any other
@@ -691,7 +704,11 @@ class Flow {
   /** Records the value class of a variable, and forgets facts about conditions that mention it. */
   private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
     let t = s;
-    if (s.facts.length) t = withoutFacts(s, (f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs));
+    if (s.facts.length) {
+      let mentions = this.mentions.get(lhs);
+      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs))));
+      t = withoutFacts(s, mentions);
+    }
     // Known protocol bits are kept for any name (a struct field set from flags, `*flags_p`): they are few.
     if (this.tracked.has(lhs) || v[0] === 'B' || (v === 'z' && /\.|->/.test(lhs))) t = withFact(t, 'v:' + lhs, v === 'u' ? undefined : v);
     return t;
@@ -714,7 +731,7 @@ class Flow {
     if (info) {
       // __vm_munmap(..., unlock) hands its own unknown `unlock` to do_vmi_munmap() and tests it later:
       // follow each value separately, each with the callee's summary for that value.
-      if (split && summary && isUncertain(summary)) {
+      if (split && summary && info.specialises !== false && isUncertain(summary)) {
         // Only the caller's own flag-like parameters: pointers tested for NULL decide no lock effect.
         // Not flag words (tested bit by bit): zero or non-zero says nothing of their protocol bits.
         const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && !this.bitVars.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
@@ -731,7 +748,7 @@ class Flow {
           if (!wasPassed) this.passOn.delete(x);
         }
       }
-      if (summary && summary.trans !== BOTTOM.trans) {
+      if (summary && summary.trans !== BOTTOM.trans && info.specialises !== false) {
         const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn);
         if (facts.length) summary = info.specialise(facts) ?? summary;
       }
@@ -869,6 +886,74 @@ class Flow {
   }
 }
 
+/** A variable's value class on one path: its fact, else the constant it names, else unknown. */
+function idValue(name: string, s: AbsState): ValueClass {
+  let f = s.facts.length ? factValue(s, 'v:' + name) : undefined;
+  if (f === UNCHANGED) f = undefined;
+  if (f === undefined) return constantClass(name) ?? 'u';
+  return f as ValueClass;
+}
+
+/**
+ * The value Flow.eval emits for an expression that only reads (names, numbers, and tests or bit
+ * operations of them), computed the same way without a closure per part; undefined when the
+ * expression (where its value needs it) does more than read, for Flow.eval to run. Reading has no
+ * effect on the state, so Flow.eval would emit the state it was given, once, with this value.
+ */
+function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
+  switch (e.k) {
+    case 'num':
+      return numberClass(e.v);
+    case 'id':
+      return idValue(e.name, s);
+    case 'not': {
+      const v = pureValue(e.e, s);
+      if (v === undefined) return undefined;
+      const b = truth(v);
+      return b === undefined ? 'u' : b ? 'z' : 'p';
+    }
+    case 'bits': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      if (e.op === '~') return 'u';
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      if (e.op === '|') return orClass(va, vb);
+      const mb = constMask(e.b);
+      const ma = mb ? undefined : constMask(e.a);
+      return mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u';
+    }
+    case 'and': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      // Flow.eval does not evaluate `b` either.
+      if (va === 'z') return 'z';
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      const b = truth(vb);
+      return b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p';
+    }
+    case 'or': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      if (truth(va) === true) return 'p';
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      const b = truth(vb);
+      return b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z';
+    }
+    case 'cmp': {
+      const va = pureValue(e.a, s);
+      if (va === undefined) return undefined;
+      const vb = pureValue(e.b, s);
+      if (vb === undefined) return undefined;
+      return compare(e.op, e.a, va, e.b, vb);
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** What a call expression's text says, worked out once per expression: the facts passing `&x` or `p` drops, whether the callee is a plain name. */
 interface CallShape {
   /** `v:x` for each `&x` argument (either arm of `c ? &x : y`), `v:*p` for each plain-name argument `p`, in argument order. */
@@ -934,8 +1019,7 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
       case 'id': {
         const v = val(e.name);
         if (v) return v;
-        const c = constantBits(e.name);
-        return c ? bitsClass({ exact: true, on: new Set(c.on), off: new Set() }) : 'u';
+        return constantClass(e.name) ?? 'u';
       }
       case 'not': {
         const b = truth(ev(e.e));
