@@ -278,12 +278,18 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
   });
 }
 
+/** Answers remembered per test, at most: a flow with very many facts must not hold a map as big as its work. */
+const REMEMBERED_CAP = 4096;
+
 /** `test` answered once per fact: a flow meets the same fact strings at node after node. */
 function remembered(test: (f: string) => boolean): (f: string) => boolean {
   const known = new Map<string, boolean>();
   return (f) => {
     let v = known.get(f);
-    if (v === undefined) known.set(f, (v = test(f)));
+    if (v === undefined) {
+      v = test(f);
+      if (known.size < REMEMBERED_CAP) known.set(f, v);
+    }
     return v;
   };
 }
