@@ -633,10 +633,7 @@ class Flow {
         return emit(s, idValue(e.name, s));
       case 'not':
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
-        return this.eval(e.e, s, (t, v) => {
-          const b = truth(v);
-          emit(t, b === undefined ? 'u' : b ? 'z' : 'p');
-        });
+        return this.eval(e.e, s, (t, v) => emit(t, notValue(v)));
       case 'bits': {
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
@@ -649,19 +646,13 @@ class Flow {
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
-          this.eval(e.b, t, (t2, vb) => {
-            const b = truth(vb);
-            emit(t2, b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p');
-          });
+          this.eval(e.b, t, (t2, vb) => emit(t2, andValue(va, vb)));
         });
       case 'or':
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
-          this.eval(e.b, t, (t2, vb) => {
-            const b = truth(vb);
-            emit(t2, b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z');
-          });
+          this.eval(e.b, t, (t2, vb) => emit(t2, orValue(va, vb)));
         });
       case 'cmp':
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
@@ -914,9 +905,7 @@ function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
       return idValue(e.name, s);
     case 'not': {
       const v = pureValue(e.e, s);
-      if (v === undefined) return undefined;
-      const b = truth(v);
-      return b === undefined ? 'u' : b ? 'z' : 'p';
+      return v === undefined ? undefined : notValue(v);
     }
     case 'bits': {
       const va = pureValue(e.a, s);
@@ -929,24 +918,15 @@ function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
       const ma = mb ? undefined : constMask(e.a);
       return mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u';
     }
-    case 'and': {
-      const va = pureValue(e.a, s);
-      if (va === undefined) return undefined;
-      // Flow.eval does not evaluate `b` either.
-      if (va === 'z') return 'z';
-      const vb = pureValue(e.b, s);
-      if (vb === undefined) return undefined;
-      const b = truth(vb);
-      return b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p';
-    }
+    case 'and':
     case 'or': {
       const va = pureValue(e.a, s);
       if (va === undefined) return undefined;
-      if (truth(va) === true) return 'p';
+      // Short-circuit as Flow.eval does: `b` is not evaluated.
+      if (e.k === 'and' ? va === 'z' : truth(va) === true) return e.k === 'and' ? 'z' : 'p';
       const vb = pureValue(e.b, s);
       if (vb === undefined) return undefined;
-      const b = truth(vb);
-      return b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z';
+      return e.k === 'and' ? andValue(va, vb) : orValue(va, vb);
     }
     case 'cmp': {
       const va = pureValue(e.a, s);
@@ -1093,6 +1073,24 @@ function testedVariable(e: Expr | undefined, tracked: Set<string>): { name: stri
     else return undefined;
   }
   return undefined;
+}
+
+/** `!v`. */
+function notValue(v: ValueClass): ValueClass {
+  const b = truth(v);
+  return b === undefined ? 'u' : b ? 'z' : 'p';
+}
+
+/** `a && b` once `a` did not cut it short (it is not 0). */
+function andValue(va: ValueClass, vb: ValueClass): ValueClass {
+  const b = truth(vb);
+  return b === false ? 'z' : va === 'u' || b === undefined ? 'u' : 'p';
+}
+
+/** `a || b` once `a` did not cut it short (it is not known non-zero). */
+function orValue(va: ValueClass, vb: ValueClass): ValueClass {
+  const b = truth(vb);
+  return b === true ? 'p' : va === 'u' || b === undefined ? 'u' : 'z';
 }
 
 /** Value of `a OP b` where one side is a constant (`ret < 0`, `vma == NULL`, `ret == 1`). */
