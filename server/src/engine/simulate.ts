@@ -2,7 +2,7 @@
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { createStepper } from '../lockflow/dataflow';
-import { type AbsState, describeValue, type Mode } from '../lockflow/modes';
+import { type AbsState, describeValue, type Mode, sameState } from '../lockflow/modes';
 import { type LockState, stateOf } from './lock-state-json';
 
 export interface SimStep {
@@ -84,7 +84,7 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
     outs.forEach((ss, i) => {
       for (const s of ss) {
         const ev = node.kind === 'branch' ? (i === 0 ? 'branch-true' : 'branch-false') : undefined;
-        const relevant = events.filter((e) => e.after.some((a) => a.key === s.key) || e.after.length === 0);
+        const relevant = events.filter((e) => e.after.some((a) => sameState(a, s)) || e.after.length === 0);
         const step = makeStep(node, state, [s], relevant.length ? relevant : events, ev);
         if (step) steps.push(step);
         walk(node.succ[i], s, steps);

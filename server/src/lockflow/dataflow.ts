@@ -15,7 +15,7 @@ import { VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
   type AbsState, type Mode, type ValueClass, MODE_CHAR, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
-  withMode, withoutFacts, withRet, withTouched,
+  StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
@@ -325,8 +325,8 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
 }
 
 class Flow {
-  private readonly states: Map<string, AbsState>[];
-  private readonly pending: Map<string, AbsState>[];
+  private readonly states: StateSet[];
+  private readonly pending: StateSet[];
   private recording = false;
   /** Record call sites only (callSitesWith): rules never read this flow's events. */
   sitesOnly = false;
@@ -384,8 +384,8 @@ class Flow {
         if (e.k === 'bits') for (const x of [e.a, e.b]) if (x.k === 'id') this.bitVars.add(x.name);
       },
     });
-    this.states = cfg.nodes.map(() => new Map());
-    this.pending = cfg.nodes.map(() => new Map());
+    this.states = cfg.nodes.map(() => new StateSet());
+    this.pending = cfg.nodes.map(() => new StateSet());
     this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
     this.keep = new Set(entryFacts);
     const keep = this.keep;
@@ -414,9 +414,8 @@ class Flow {
         // A widened node stays widened: later states lose their path facts on arrival, so they
         // merge with what is there instead of growing the node past the cap and re-queuing it all.
         if (lv && s.facts.length) s = withoutFacts(s, this.dropAt[lv]);
-        if (have.has(s.key)) continue;
-        have.set(s.key, s);
-        pend.set(s.key, s);
+        if (!have.add(s)) continue;
+        pend.add(s);
         if (++counts[id * 3 + e] > STATE_CAP * (lv + 1) && lv < 2) over |= 1 << e;
       }
       if (over) this.widen(id, over, counts, level);
@@ -431,7 +430,7 @@ class Flow {
     for (let head = 0; head < queue.length; head++) {
       const id = queue[head];
       queued[id] = 0;
-      const delta = [...this.pending[id].values()];
+      const delta = this.pending[id].toArray();
       this.pending[id].clear();
       this.work += delta.length;
       if (this.work > WORK_CAP) {
@@ -467,23 +466,22 @@ class Flow {
   private widen(id: number, entries: number, counts: Uint16Array, level: Uint8Array): void {
     const have = this.states[id];
     const pend = this.pending[id];
-    const merged = new Map<string, AbsState>();
+    const merged = new StateSet();
     for (let e = 0; e < 3; e++) {
       if (!(entries & (1 << e))) continue;
       level[id * 3 + e]++;
       counts[id * 3 + e] = 0;
     }
-    for (const [k, s] of have) {
+    for (const s of have.values()) {
       const e = MODE_INDEX[s.entry];
       if (!(entries & (1 << e))) {
-        merged.set(k, s);
+        merged.add(s);
         continue;
       }
-      pend.delete(k);
+      pend.delete(s);
       const w = withoutFacts(s, this.dropAt[level[id * 3 + e]]);
-      if (merged.has(w.key)) continue;
-      merged.set(w.key, w);
-      pend.set(w.key, w);
+      if (!merged.add(w)) continue;
+      pend.add(w);
       counts[id * 3 + e]++;
     }
     this.states[id] = merged;
@@ -496,7 +494,7 @@ class Flow {
   result(): FlowResult {
     // Per node and instance, 9 bits: entry mode x held mode. Whole states are kept only at the exit.
     const k = this.inst.count;
-    const pack = (maps: Map<string, AbsState>[]) => {
+    const pack = (maps: StateSet[]) => {
       const bits = new Uint16Array(maps.length * k);
       maps.forEach((m, node) => {
         for (const s of m.values()) {
@@ -508,7 +506,7 @@ class Flow {
     };
     const bitsIn = pack(this.states);
     const bitsOut = this.outBits;
-    const exits = [...this.states[this.cfg.exit].values()];
+    const exits = this.states[this.cfg.exit].toArray();
     // The closures below must not reach `this` (the states of every node) or this.cfg.
     const fn = this.fn;
     return {

@@ -59,12 +59,128 @@ export interface AbsState {
   readonly touched: number;
   /** Value class of the returned expression, once a return statement ran. */
   readonly ret?: ValueClass;
-  readonly key: string;
+  /** The state's hash (stateHash), worked out on first need: 0 until then. Not part of its value. */
+  h: number;
 }
 
 export function makeState(entry: Mode, modes: string, facts: readonly string[], touched: number, ret?: ValueClass): AbsState {
-  const key = `${entry}|${modes}|${touched}|${ret ?? ''}|${facts.join(';')}`;
-  return ret === undefined ? { entry, modes, facts, touched, key } : { entry, modes, facts, touched, ret, key };
+  return { entry, modes, facts, touched, ret, h: 0 };
+}
+
+/**
+ * Small numbers for fact texts (and return classes), so a state hashes from a few integers
+ * instead of one long string built for it: the dataflow asks millions of times whether a node
+ * has a state already. Past the cap a text hashes from its characters (slower, same answer).
+ */
+const TEXT_IDS = new Map<string, number>();
+const TEXT_IDS_CAP = 200_000;
+
+function textId(t: string): number {
+  const id = TEXT_IDS.get(t);
+  if (id !== undefined) return id;
+  if (TEXT_IDS.size < TEXT_IDS_CAP) {
+    TEXT_IDS.set(t, TEXT_IDS.size + 1);
+    return TEXT_IDS.size;
+  }
+  let h = 0x811c9dc5;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+function mix(h: number, x: number): number {
+  h = Math.imul(h ^ x, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+/** A hash of everything that makes up the state's value (entry, modes, touched, ret, facts); cached in `s.h`. */
+export function stateHash(s: AbsState): number {
+  if (s.h !== 0) return s.h;
+  let h = mix(0x2545f491, MODE_INDEX_OF[s.entry]);
+  for (let i = 0; i < s.modes.length; i++) h = mix(h, s.modes.charCodeAt(i));
+  h = mix(h, s.touched);
+  h = mix(h, s.ret === undefined ? 0 : textId(s.ret));
+  for (const f of s.facts) h = mix(h, textId(f));
+  s.h = h || 1;
+  return s.h;
+}
+
+/** Whether two states are the same value. */
+export function sameState(a: AbsState, b: AbsState): boolean {
+  if (a === b) return true;
+  if (a.entry !== b.entry || a.modes !== b.modes || a.touched !== b.touched || a.ret !== b.ret) return false;
+  const fa = a.facts;
+  const fb = b.facts;
+  if (fa.length !== fb.length) return false;
+  for (let i = 0; i < fa.length; i++) if (fa[i] !== fb[i]) return false;
+  return true;
+}
+
+const MODE_INDEX_OF: Record<Mode, number> = { none: 0, read: 1, write: 2 };
+
+/** A set of states by value (hash, then sameState), in insertion order. */
+export class StateSet {
+  private readonly byHash = new Map<number, AbsState | AbsState[]>();
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds the state unless an equal one is there; true when it was added. */
+  add(s: AbsState): boolean {
+    const h = stateHash(s);
+    const at = this.byHash.get(h);
+    if (at === undefined) this.byHash.set(h, s);
+    else if (Array.isArray(at)) {
+      for (const x of at) if (sameState(x, s)) return false;
+      at.push(s);
+    } else {
+      if (sameState(at, s)) return false;
+      this.byHash.set(h, [at, s]);
+    }
+    this.count++;
+    return true;
+  }
+
+  /** Removes the state equal to `s`, if there is one. */
+  delete(s: AbsState): void {
+    const h = stateHash(s);
+    const at = this.byHash.get(h);
+    if (at === undefined) return;
+    if (!Array.isArray(at)) {
+      if (sameState(at, s)) {
+        this.byHash.delete(h);
+        this.count--;
+      }
+      return;
+    }
+    const i = at.findIndex((x) => sameState(x, s));
+    if (i < 0) return;
+    at.splice(i, 1);
+    this.count--;
+    if (at.length === 0) this.byHash.delete(h);
+  }
+
+  clear(): void {
+    this.byHash.clear();
+    this.count = 0;
+  }
+
+  *values(): IterableIterator<AbsState> {
+    for (const at of this.byHash.values()) {
+      if (Array.isArray(at)) yield* at;
+      else yield at;
+    }
+  }
+
+  toArray(): AbsState[] {
+    const out: AbsState[] = [];
+    for (const at of this.byHash.values()) {
+      if (Array.isArray(at)) out.push(...at);
+      else out.push(at);
+    }
+    return out;
+  }
 }
 
 export function modeOf(s: Pick<AbsState, 'modes'>, inst: number): Mode {
