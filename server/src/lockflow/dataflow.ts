@@ -969,7 +969,8 @@ function applyOuts(s: AbsState, pre: AbsState, outs: string, args: readonly stri
     if (k < 0 || !args[k]) continue;
     // `locked ? locked : &local_locked` with `locked` unknown: both may be written (and `*locked` means nothing when NULL).
     for (const a of alternatives(chosenArg(args[k], pre, passOn))) {
-      const target = /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? a.slice(1) : /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `*${a}` : undefined;
+      // (`pages ? &page : NULL`: NULL points nowhere.)
+      const target = /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? a.slice(1) : /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) && a !== 'NULL' ? `*${a}` : undefined;
       if (!target) continue;
       const v = o.slice(eq + 1);
       t = withFact(t, 'v:' + target, v === UNCHANGED ? factValue(pre, 'v:' + target) : v);
