@@ -84,7 +84,9 @@ for (const ver of ['6.12', '6.1'] as const) {
           const line = text.slice(0, offset).split('\n').length;
           sites.push({ file: rel, line, write: /write/.test(name) });
           changed = true;
-          return m.replace(/[^\n]/g, ' ');
+          // The call goes, its `;` stays: an empty statement keeps the site's own state (the last
+          // statement of an `else` would otherwise be read off the function's exit).
+          return m.replace(/[^\n]/g, ' ').slice(0, -1) + ';';
         });
         if (changed) texts.set(rel, blanked);
       }

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { after, before, describe, it } from 'node:test';
 import { makePrefilter, PREFILTER_TOKENS, PREFIXES, scanFileBytes } from '../server/src/index/discover';
-import { contentHash } from '../server/src/index/ir-cache';
+import { contentHash, IR_VERSION, IrCache } from '../server/src/index/ir-cache';
 import { scanTree } from '../server/src/index/workspace-index';
 
 const MB = 1024 * 1024;
@@ -56,5 +56,21 @@ describe('prefilter scan', () => {
     const got = scan.files.map((f) => [f.rel, f.hash]);
     const want = ['include/straddle.h', 'include/tail.h', 'mm/small.c'].map((rel) => [rel, contentHash(files.get(rel)!)]);
     assert.deepStrictEqual(got, want);
+  });
+});
+
+describe('parse cache folders', () => {
+  it('a cache opened by this version removes the folders of older versions, and leaves newer ones and other files', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kll-cache-'));
+    try {
+      const n = Number(IR_VERSION.slice(3));
+      for (const d of [`ir-${n - 1}`, 'ir-1', `ir-${n + 1}`, 'results', 'trees']) fs.mkdirSync(path.join(root, d, 'ir'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'ir-1', 'ir', 'x.json'), '{}');
+      const cache = new IrCache(root, root, '');
+      assert.ok(cache.usable);
+      assert.deepStrictEqual(fs.readdirSync(root).sort(), [IR_VERSION, `ir-${n + 1}`, 'results', 'trees'].sort());
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

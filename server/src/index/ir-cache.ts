@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { FileIR } from '../parse/ir';
 
 /** Bump when the IR or the parser's output changes shape: old entries are then ignored. */
-export const IR_VERSION = 'ir-12';
+export const IR_VERSION = 'ir-14';
 
 export interface ManifestEntry {
   size: number;
@@ -30,6 +30,26 @@ export function contentHash(bytes: Uint8Array): string {
   return crypto.createHash('sha1').update(bytes).digest('hex');
 }
 
+/** Parses stored by earlier versions of the tool are never read again: their folders go (best effort). */
+function removeOlderVersions(cacheRoot: string): void {
+  const current = Number(IR_VERSION.slice(3));
+  let names: string[];
+  try {
+    names = fs.readdirSync(cacheRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^ir-(\d+)$/.exec(name);
+    if (!m || Number(m[1]) >= current) continue;
+    try {
+      fs.rmSync(path.join(cacheRoot, name), { recursive: true, force: true });
+    } catch {
+      // Another process may be using it, or it is not ours to remove: it stays.
+    }
+  }
+}
+
 export class IrCache {
   readonly dir: string;
   private manifest: Record<string, ManifestEntry> = {};
@@ -39,6 +59,7 @@ export class IrCache {
   constructor(cacheRoot: string, treeRoot: string, prefilterKey: string) {
     const treeKey = crypto.createHash('sha1').update(path.resolve(treeRoot) + '\0' + prefilterKey).digest('hex').slice(0, 16);
     this.dir = path.join(cacheRoot, IR_VERSION);
+    removeOlderVersions(cacheRoot);
     try {
       fs.mkdirSync(path.join(this.dir, 'ir'), { recursive: true });
       const m = path.join(this.dir, `manifest-${treeKey}.json`);

@@ -176,7 +176,8 @@ class FileBuilder {
         return { k: 'block', at, s: this.block(n.namedChildren, d) };
       case 'expression_statement': {
         const e = named(n)[0];
-        if (!e) return null;
+        // `;` alone (after a label, as an empty loop body) is still a statement: it gets its line's state.
+        if (!e) return { k: 'expr', at, e: null, text: ';' };
         if (e.type === 'call_expression') {
           const f = e.childForFieldName('function')?.text ?? '';
           if (NORETURN.has(f)) return { k: 'noreturn', at, text: firstLine(n.text), e: this.expr(e, d) };
