@@ -14,7 +14,7 @@ import { walkStmt, wrapOther } from '../parse/ir-walk';
 import { VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
-  type AbsState, type Mode, type ValueClass, MODE_CHAR, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
+  type AbsState, type Mode, type ValueClass, MODE_CHAR, MODE_INDEX, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
   StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
@@ -22,7 +22,6 @@ import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, 
 import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
-const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
 /** modeOf() by character code: `n` none (also for a missing instance), `r` read, `w` write. */
 const CHAR_INDEX: number[] = [];
 for (let c = 0; c < 128; c++) CHAR_INDEX.push(0);

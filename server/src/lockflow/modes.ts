@@ -6,6 +6,8 @@ export type Mode = 'none' | 'read' | 'write';
 export const MODES: readonly Mode[] = ['none', 'read', 'write'];
 export const MODE_CHAR: Record<Mode, string> = { none: 'n', read: 'r', write: 'w' };
 export const CHAR_MODE: Record<string, Mode> = { n: 'none', r: 'read', w: 'write' };
+/** A mode's position in MODES. */
+export const MODE_INDEX: Record<Mode, number> = { none: 0, read: 1, write: 2 };
 
 /**
  * What a value is known to be, as far as lock logic needs: zero/NULL/false,
@@ -95,7 +97,7 @@ function mix(h: number, x: number): number {
 /** A hash of everything that makes up the state's value (entry, modes, touched, ret, facts); cached in `s.h`. */
 export function stateHash(s: AbsState): number {
   if (s.h !== 0) return s.h;
-  let h = mix(0x2545f491, MODE_INDEX_OF[s.entry]);
+  let h = mix(0x2545f491, MODE_INDEX[s.entry]);
   for (let i = 0; i < s.modes.length; i++) h = mix(h, s.modes.charCodeAt(i));
   h = mix(h, s.touched);
   h = mix(h, s.ret === undefined ? 0 : textId(s.ret));
@@ -115,7 +117,6 @@ export function sameState(a: AbsState, b: AbsState): boolean {
   return true;
 }
 
-const MODE_INDEX_OF: Record<Mode, number> = { none: 0, read: 1, write: 2 };
 
 /** A set of states by value (hash, then sameState), in insertion order. */
 export class StateSet {
