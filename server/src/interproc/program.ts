@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, contextWeight, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { constantBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -1239,9 +1239,6 @@ function structWrites(fn: FunctionIR): FieldWrite[] {
   }
   return out;
 }
-
-/** Position-free shape of a function: equal shapes differ only by where the function starts. */
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `walk->ops->test_walk` -> `test_walk`: the member a callee expression calls through. */
 function memberName(callee: string): string | undefined {

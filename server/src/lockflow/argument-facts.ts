@@ -27,7 +27,8 @@ export function looksLikeObject(name: string): boolean {
 /** A literal argument, cast or not: `0`, `-1`, `true`, `(bool)false`, `NULL`. */
 export const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A plain C name. */
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PATH = /^\*?[A-Za-z_][A-Za-z0-9_]*(?:(?:->|\.)[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /**

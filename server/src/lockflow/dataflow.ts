@@ -18,7 +18,7 @@ import {
   StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, looksLikeObject } from './argument-facts';
+import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, IDENT, LITERAL, looksLikeObject } from './argument-facts';
 import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
@@ -968,8 +968,8 @@ function applyOuts(s: AbsState, pre: AbsState, outs: string, args: readonly stri
     if (k < 0 || !args[k]) continue;
     // `locked ? locked : &local_locked` with `locked` unknown: both may be written (and `*locked` means nothing when NULL).
     for (const a of alternatives(chosenArg(args[k], pre, passOn))) {
-      // (`pages ? &page : NULL`: NULL points nowhere.)
-      const target = /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? a.slice(1) : /^[A-Za-z_][A-Za-z0-9_]*$/.test(a) && a !== 'NULL' ? `*${a}` : undefined;
+      // (`pages ? &page : NULL`: a literal points nowhere.)
+      const target = /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? a.slice(1) : IDENT.test(a) && !LITERAL.test(a) ? `*${a}` : undefined;
       if (!target) continue;
       const v = o.slice(eq + 1);
       t = withFact(t, 'v:' + target, v === UNCHANGED ? factValue(pre, 'v:' + target) : v);

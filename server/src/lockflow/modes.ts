@@ -95,7 +95,7 @@ function mix(h: number, x: number): number {
 }
 
 /** A hash of everything that makes up the state's value (entry, modes, touched, ret, facts); cached in `s.h`. */
-export function stateHash(s: AbsState): number {
+function stateHash(s: AbsState): number {
   if (s.h !== 0) return s.h;
   let h = mix(0x2545f491, MODE_INDEX[s.entry]);
   for (let i = 0; i < s.modes.length; i++) h = mix(h, s.modes.charCodeAt(i));
