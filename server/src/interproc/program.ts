@@ -6,7 +6,7 @@
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
-import { constantBits } from '../lockflow/bits';
+import { bitsNamed, constantBits, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
@@ -72,6 +72,7 @@ const MAX_SPECIALISED = 64;
 
 /** Argument contexts one function is entered in, at most, besides the plain one (each is an analysis of its body). */
 const MAX_CONTEXTS = 2;
+const NO_BITS: ReadonlySet<string> = new Set();
 
 /** A state with no facts: what a call's text alone tells its callee (literals, flag constants). */
 const NO_FACTS = makeState('none', 'n', [], 0);
@@ -112,6 +113,9 @@ export class Program {
   private readonly specialised = new Map<string, Summary>();
   private readonly specialising = new Set<string>();
   private readonly specialisedCount = new Map<string, number>();
+  /** The fact sets each function was specialised to, in order (for nearestSpecialised). */
+  private readonly specialisedFacts = new Map<string, string[][]>();
+  private readonly bitsNamedBy = new Map<string, Set<string>>();
   /**
    * Argument contexts each function is entered in, with the modes each brings: `vma_init()`
    * calls `vma_mark_detached(vma, false)`, whose assertion under `if (detached)` it never
@@ -215,7 +219,7 @@ export class Program {
   private specialise(r: FnRef, all: string[]): Summary | undefined {
     if (!this.maySpecialise(r)) return undefined;
     // Only facts about names the callee tests or passes on can change what it does.
-    const facts = contextFacts(all, this.controlNamesOf(r));
+    const facts = this.projectFacts(r, contextFacts(all, this.controlNamesOf(r)));
     if (!facts.length) return undefined;
     const key = `${r.id}|${facts.join(';')}`;
     const known = this.specialised.get(key) ?? this.contextSpecialised?.get(key);
@@ -224,17 +228,43 @@ export class Program {
     if (this.specialising.has(key) || this.specialising.size > 40) return undefined;
     // Bounded per function: past that, callers get the plain summary (keeps a whole-tree check within its time).
     const n = this.specialisedCount.get(r.id) ?? 0;
-    if (n >= MAX_SPECIALISED) return undefined;
+    if (n >= MAX_SPECIALISED) {
+      const near = this.nearestSpecialised(r, facts);
+      if (near) (this.contextSpecialised ?? this.specialised).set(key, near);
+      return near;
+    }
     this.specialisedCount.set(r.id, n + 1);
     this.specialising.add(key);
     try {
       this.stats.specialised++;
       const s = deriveSummary(r, analyseFunction(r.fn, this.env(r), facts), this.summaries.get(r.id));
       (this.contextSpecialised ?? this.specialised).set(key, s);
+      let made = this.specialisedFacts.get(r.id);
+      if (!made) this.specialisedFacts.set(r.id, (made = []));
+      made.push(facts);
       return s;
     } finally {
       this.specialising.delete(key);
     }
+  }
+
+  /**
+   * Past its budget, a function's callers get the specialisation made with the most of their facts
+   * and none they lack (fewer facts: a summary that covers more). `__gup_longterm_locked()` passes
+   * `locked` as NULL to a `__get_user_pages_locked()` already specialised to 64 flag combinations;
+   * the one for `locked=z` alone still says it keeps the lock.
+   */
+  private nearestSpecialised(r: FnRef, facts: readonly string[]): Summary | undefined {
+    let best: Summary | undefined;
+    let bestSize = 0;
+    for (const made of this.specialisedFacts.get(r.id) ?? []) {
+      if (made.length <= bestSize || made.length > facts.length || !made.every((f) => facts.includes(f))) continue;
+      const s = this.specialised.get(`${r.id}|${made.join(';')}`) ?? this.contextSpecialised?.get(`${r.id}|${made.join(';')}`);
+      if (!s) continue;
+      best = s;
+      bestSize = made.length;
+    }
+    return best;
   }
 
   /**
@@ -373,10 +403,101 @@ export class Program {
     return out;
   }
 
+  /**
+   * The protocol bits a function names, itself or down its direct calls (`__vmf_anon_prepare()`:
+   * FAULT_FLAG_VMA_LOCK only). Facts about other bits cannot change what it does: they are left
+   * out of its specialisation keys and contexts, which would otherwise multiply with every flag
+   * combination its callers pass (and use up its budget on combinations that all behave alike).
+   */
+  private deepBits(r: FnRef): ReadonlySet<string> {
+    if (!this.bitsNamedBy.size) this.computeDeepBits();
+    return this.bitsNamedBy.get(r.id) ?? NO_BITS;
+  }
+
+  /** deepBits for every function at once: own names, then callers take their callees' until nothing changes. */
+  private computeDeepBits(): void {
+    const bitNo = new Map<string, number>();
+    const names: string[] = [];
+    const own = new Map<string, number>();
+    const callers = new Map<string, FnRef[]>();
+    const callees = new Map<string, FnRef[]>();
+    const all = [...this.table.all()];
+    for (const r of all) {
+      let m = 0;
+      walkStmt(r.fn.body, {
+        enter: (e) => {
+          if (e.k !== 'id') return;
+          for (const b of bitsNamed(e.name)) {
+            let k = bitNo.get(b);
+            if (k === undefined) {
+              bitNo.set(b, (k = names.length));
+              names.push(b);
+            }
+            m |= 1 << k;
+          }
+        },
+      });
+      own.set(r.id, m);
+      const cs: FnRef[] = [];
+      for (const site of r.sites) {
+        if (!IDENT.test(site.f)) continue;
+        const c = this.table.resolve(site.f, r.file);
+        if (!c || c === r || cs.includes(c)) continue;
+        cs.push(c);
+        let list = callers.get(c.id);
+        if (!list) callers.set(c.id, (list = []));
+        list.push(r);
+      }
+      callees.set(r.id, cs);
+    }
+    const masks = new Map(own);
+    const queue = [...all];
+    const queued = new Set(all.map((r) => r.id));
+    while (queue.length) {
+      const r = queue.pop()!;
+      queued.delete(r.id);
+      let m = masks.get(r.id) ?? 0;
+      const before = m;
+      for (const c of callees.get(r.id) ?? []) m |= masks.get(c.id) ?? 0;
+      if (m === before) continue;
+      masks.set(r.id, m);
+      for (const up of callers.get(r.id) ?? []) {
+        if (queued.has(up.id)) continue;
+        queued.add(up.id);
+        queue.push(up);
+      }
+    }
+    const sets = new Map<number, Set<string>>();
+    for (const [id, m] of masks) {
+      let set = sets.get(m);
+      if (!set) sets.set(m, (set = new Set(names.filter((_, k) => m & (1 << k)))));
+      this.bitsNamedBy.set(id, set);
+    }
+  }
+
+  /** Facts with their flag bits narrowed to those the function can look at (deepBits); facts left with none go. */
+  private projectFacts(r: FnRef, facts: readonly string[]): string[] {
+    if (!facts.some((f) => f[f.lastIndexOf('=') + 1] === 'B')) return [...facts];
+    const keep = this.deepBits(r);
+    const out: string[] = [];
+    for (const f of facts) {
+      const eq = f.lastIndexOf('=');
+      // Not what an out-parameter points to: the callee hands that value back (`sanitize_fault_flags(vma,
+      // &flags)`), and a value narrowed on the way in would come back narrowed.
+      if (f[eq + 1] !== 'B' || f.startsWith('v:*')) {
+        out.push(f);
+        continue;
+      }
+      const v = projectBits(f.slice(eq + 1) as ValueClass, keep);
+      if (v) out.push(f.slice(0, eq + 1) + v);
+    }
+    return out;
+  }
+
   /** The facts of a context key (`v:a=z;v:b->c=B#...`) about names the function's branches test, itself or down its calls. */
   private testedFacts(r: FnRef, key: string, memo: Map<string, Set<string>>): string {
     const names = this.deepTested(r, memo);
-    return key.split(';').filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])).join(';');
+    return this.projectFacts(r, key.split(';').filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0]))).join(';');
   }
 
   /** `return (flags & FAULT_FLAG_ALLOW_RETRY) && !(flags & FAULT_FLAG_TRIED);` as a whole body, no calls: evaluated at each call. */
@@ -388,7 +509,9 @@ export class Program {
       return undefined;
     }
     const b = r.fn.body;
-    if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasCallIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
+    // Calls inside are fine (`fault_signal_pending()`: `... && fatal_signal_pending(current)`): the
+    // predicate stands in only for a callee with no lock effect, and a call's value is unknown.
+    if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasGuardIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
     this.predicates.set(r.id, p);
     return p ?? undefined;
   }
@@ -425,6 +548,8 @@ export class Program {
   analyse(): void {
     this.summaries.clear();
     this.specialised.clear();
+    this.specialisedFacts.clear();
+    this.bitsNamedBy.clear();
     this.specialisedCount.clear();
     this.fieldWrites.clear();
     this.constants.clear();
@@ -571,6 +696,8 @@ export class Program {
     });
     const idSet = new Set(ids);
     const removed = [...oldRefs.keys()].filter((id) => !idSet.has(id));
+    // Which bits a function can look at follows its callees' bodies.
+    if (changed.size || removed.length) this.bitsNamedBy.clear();
     const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
     for (const r of oldRefs.values()) this.indexCallers(r, false);
     this.table.removeFile(ir.file);
@@ -597,7 +724,10 @@ export class Program {
       queue.push(r);
     }
     const summaryChanged = this.drain(queue);
-    if (summaryChanged.size) this.specialised.clear();
+    if (summaryChanged.size) {
+      this.specialised.clear();
+      this.specialisedFacts.clear();
+    }
     // Callers whose flows were redone, and changed functions: do their call sites hold other modes now?
     const resited = new Set([...changed, ...summaryChanged, ...[...this.flows.keys()].filter((id) => !this.sites.has(id))]);
     for (const r of this.table.byFile.get(ir.file) ?? []) resited.add(r.id);
@@ -1212,9 +1342,9 @@ class RankQueue {
   }
 }
 
-function hasCallIn(e: Expr): boolean {
+function hasGuardIn(e: Expr): boolean {
   let found = false;
-  walkExpr(e, { enter: (x) => { if (x.k === 'call' || x.k === 'guard') found = true; } });
+  walkExpr(e, { enter: (x) => { if (x.k === 'guard') found = true; } });
   return found;
 }
 

@@ -75,6 +75,34 @@ export function joinBits(a: ValueClass, b: ValueClass): ValueClass | undefined {
   return c === 'u' ? undefined : c;
 }
 
+/**
+ * What a value says of the bits in `keep` only (`B#+FAULT_FLAG_ALLOW_RETRY,+FAULT_FLAG_KILLABLE`
+ * onto {FAULT_FLAG_VMA_LOCK} is `B-FAULT_FLAG_VMA_LOCK`): a callee that never looks at the others
+ * does the same whatever they are. Undefined when nothing is left; other values unchanged.
+ */
+export function projectBits(v: ValueClass, keep: ReadonlySet<string>): ValueClass | undefined {
+  if (!isBitsClass(v)) return v;
+  const b = bitsOf(v);
+  const out: Bits = { exact: false, on: new Set(), off: new Set() };
+  let all = true;
+  for (const bit of UNIVERSE) {
+    if (!keep.has(bit)) {
+      all = false;
+      continue;
+    }
+    const k = bitKnown(b, bit);
+    if (k !== undefined) (k ? out.on : out.off).add(bit);
+  }
+  if (all) return v;
+  const c = bitsClass(out);
+  return c === 'u' ? undefined : c;
+}
+
+/** The protocol bits a constant name stands for (`FAULT_FLAG_DEFAULT`: ALLOW_RETRY, KILLABLE, ...); none for other names. */
+export function bitsNamed(name: string): readonly string[] {
+  return constantBits(name)?.on ?? [];
+}
+
 /** How many protocol bits a value says something of (a context's worth when contexts must merge). */
 export function knownBitCount(v: ValueClass): number {
   const b = bitsOf(v);

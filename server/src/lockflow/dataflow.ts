@@ -10,8 +10,8 @@
  */
 import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import type { Expr, FunctionIR, Span } from '../parse/ir';
-import { walkStmt, wrapOther } from '../parse/ir-walk';
-import { VALUE_WRAPPERS } from '../parse/kernel-macros';
+import { walkExpr, walkStmt, wrapOther } from '../parse/ir-walk';
+import { PROTOCOL_PREDICATES, VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { Instances, lockExpr } from './instances';
 import {
   type AbsState, type Mode, type ValueClass, MODE_CHAR, MODE_INDEX, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
@@ -308,7 +308,8 @@ function containsToken(text: string, token: string): boolean {
 export interface Stepper {
   readonly cfg: Cfg;
   readonly inst: Instances;
-  initial(entry: Mode): AbsState;
+  /** The entry state; `facts` are argument facts assumed on entry (`v:locked=z`). */
+  initial(entry: Mode, facts?: readonly string[]): AbsState;
   step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] };
 }
 
@@ -318,7 +319,7 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
   return {
     cfg,
     inst,
-    initial: (entry) => makeState(entry, MODE_CHAR[entry] + 'n'.repeat(inst.count - 1), [], 0),
+    initial: (entry, facts = []) => makeState(entry, MODE_CHAR[entry] + 'n'.repeat(inst.count - 1), [...facts].sort(), 0),
     step: (node, state) => flow.stepOne(node, state),
   };
 }
@@ -359,6 +360,7 @@ class Flow {
   private readonly mentions = new Map<string, (f: string) => boolean>();
   /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
   private readonly dropAt: Array<(f: string) => boolean>;
+  private readonly nodeDrop = new Map<number, (f: string) => boolean>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -389,7 +391,9 @@ class Flow {
     this.keep = new Set(entryFacts);
     const keep = this.keep;
     const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
-    this.dropAt = [() => false, remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f)), (f) => !f.startsWith('x:') && !keep.has(f)];
+    // Protocol flag words (`fault_flags` = 0, then B#+FAULT_FLAG_TRIED) survive widening: they decide the callees' lock effects, in few values.
+    const bits = (f: string) => f[f.lastIndexOf('=') + 1] === 'B' || this.bitVars.has(f.slice(2, f.lastIndexOf('=')));
+    this.dropAt = [() => false, remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f) && !bits(f)), (f) => !f.startsWith('x:') && !keep.has(f) && !bits(f)];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -412,7 +416,7 @@ class Flow {
         const lv = level[id * 3 + e];
         // A widened node stays widened: later states lose their path facts on arrival, so they
         // merge with what is there instead of growing the node past the cap and re-queuing it all.
-        if (lv && s.facts.length) s = withoutFacts(s, this.dropAt[lv]);
+        if (lv && s.facts.length) s = withoutFacts(s, this.dropAtNode(id, lv));
         if (!have.add(s)) continue;
         pend.add(s);
         if (++counts[id * 3 + e] > STATE_CAP * (lv + 1) && lv < 2) over |= 1 << e;
@@ -478,12 +482,29 @@ class Flow {
         continue;
       }
       pend.delete(s);
-      const w = withoutFacts(s, this.dropAt[level[id * 3 + e]]);
+      const w = withoutFacts(s, this.dropAtNode(id, level[id * 3 + e]));
       if (!merged.add(w)) continue;
       pend.add(w);
       counts[id * 3 + e]++;
     }
     this.states[id] = merged;
+  }
+
+  /**
+   * What widening forgets at one node: not the facts about names the node itself reads. Those
+   * decide what happens there (`hugetlb_fault(mm, vma, vaddr, fault_flags)` specialised to the
+   * flag bits the loop body just set), and they take few values.
+   */
+  private dropAtNode(id: number, lv: number): (f: string) => boolean {
+    const drop = this.dropAt[lv];
+    let fn = this.nodeDrop.get(id * 3 + lv);
+    if (!fn) {
+      const used = new Set<string>();
+      walkExpr(this.cfg.nodes[id].e, { enter: (x: Expr) => void (x.k === 'id' && used.add(x.name)) });
+      fn = used.size ? remembered((f) => drop(f) && !used.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split(/->|\./)[0])) : drop;
+      this.nodeDrop.set(id * 3 + lv, fn);
+    }
+    return fn;
   }
 
   callSites(): CallSiteModes[] {
@@ -619,6 +640,25 @@ class Flow {
     }
   }
 
+  /**
+   * The right side of `a && b` / `a || b` once `a` did not decide it. When `a` may go either way
+   * and `b` changed the state (`folio_trylock(f) || __folio_lock_or_retry(f, mm, flags)`), the two
+   * are different paths: `a` decided it (state untouched, value `cut`), or `b` ran, and then `a`
+   * had the other value, so `b` alone decides. Otherwise one state with the combined value.
+   */
+  private shortCircuit(b: Expr, t: AbsState, va: ValueClass, cut: ValueClass, combine: (va: ValueClass, vb: ValueClass) => ValueClass, emit: Emit): void {
+    if (truth(va) !== undefined) return this.eval(b, t, (t2, vb) => emit(t2, combine(va, vb)));
+    const outs: Array<[AbsState, ValueClass]> = [];
+    this.eval(b, t, (t2, vb) => outs.push([t2, vb]));
+    if (outs.every(([t2]) => t2 === t)) {
+      for (const [t2, vb] of outs) emit(t2, combine(va, vb));
+      return;
+    }
+    emit(t, cut);
+    const decided: ValueClass = cut === 'z' ? 'p' : 'z';
+    for (const [t2, vb] of outs) emit(t2, combine(decided, vb));
+  }
+
   /** Evaluates an expression on one state; emits each resulting state with the expression's value class. */
   eval(e: Expr | undefined, s: AbsState, emit: Emit): void {
     if (!e) return emit(s, 'u');
@@ -643,13 +683,13 @@ class Flow {
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
-          this.eval(e.b, t, (t2, vb) => emit(t2, andValue(va, vb)));
+          this.shortCircuit(e.b, t, va, 'z', andValue, emit);
         });
       case 'or':
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
-          this.eval(e.b, t, (t2, vb) => emit(t2, orValue(va, vb)));
+          this.shortCircuit(e.b, t, va, 'p', orValue, emit);
         });
       case 'cmp':
         if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
@@ -715,7 +755,12 @@ class Flow {
       for (const name of callShape(e).forgets) if (factValue(s, name) !== undefined) s = withFact(s, name, undefined);
     }
     const wrap = VALUE_WRAPPERS.get(e.f);
-    if (wrap) return emit(s, e.sub?.length ? (wrap(firstArgValue) as ValueClass) : 'u');
+    if (wrap) return emit(s, wrap(e.sub?.length ? firstArgValue : 'u') as ValueClass);
+    const pred = PROTOCOL_PREDICATES.get(e.f);
+    if (pred) {
+      const v = argValue(e.a[pred[0]], s) ?? 'u';
+      return emit(s, testMask(v, constMask({ k: 'id', name: pred[1] })!) === 'z' ? 'z' : 'u');
+    }
     let p = this.primitives.get(e);
     if (p === undefined && !this.primitives.has(e)) this.primitives.set(e, (p = primitiveFor(e.f, e.a, this.env.extraPrimitives)));
     if (p) return this.applyPrimitive(p, e.f, e.a, e.at, s, emit);
@@ -1030,6 +1075,12 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
         if (b !== undefined) return ev(b ? e.a : e.b);
         const [va, vb] = [ev(e.a), ev(e.b)];
         return va === vb ? va : 'u';
+      }
+      case 'call': {
+        // `unlikely((fault & VM_FAULT_RETRY) && fatal_signal_pending(current))`: through the value
+        // wrappers; any other call is unknown (a predicate is used only for a callee without lock effects).
+        const wrap = VALUE_WRAPPERS.get(e.f);
+        return wrap ? (wrap(e.sub?.length ? ev(e.sub[0]) : 'u') as ValueClass) : 'u';
       }
       default:
         return 'u';

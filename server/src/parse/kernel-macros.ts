@@ -21,7 +21,18 @@ export const VALUE_WRAPPERS: ReadonlyMap<string, (v: Cls) => Cls> = new Map<stri
   ['IS_ERR', (v: Cls): Cls => (v === 'e' ? 'p' : v === 'u' ? 'u' : 'z')],
   ['IS_ERR_OR_NULL', (v: Cls): Cls => (v === 'e' || v === 'z' ? 'p' : v === 'u' ? 'u' : 'z')],
   ['PTR_ERR_OR_ZERO', (v: Cls): Cls => (v === 'p' ? 'z' : v)],
+  // Takes a reference on a file it is given (never NULL) and returns it: `fpin = get_file(vma->vm_file)`
+  // in maybe_unlock_mmap_for_io() is non-NULL exactly on the path that dropped mmap_lock.
+  ['get_file', (): Cls => 'p'],
 ]);
+
+/**
+ * Helpers of the fault protocol known by their contract, wherever (or whether) their header is
+ * indexed: `fault_signal_pending(fault, regs)` is true only when `fault` has VM_FAULT_RETRY, so an
+ * arch fault handler's `if (fault_signal_pending(fault, regs)) return;` is taken only with the
+ * lock already dropped. Name -> [argument index, the bit it must hold to be true].
+ */
+export const PROTOCOL_PREDICATES: ReadonlyMap<string, readonly [number, string]> = new Map([['fault_signal_pending', [0, 'VM_FAULT_RETRY'] as const]]);
 
 /** `BUG_ON(cond)`-style statements: the path goes on only where cond is false. */
 export const BUG_ON_MACROS = new Set(['BUG_ON', 'VM_BUG_ON', 'VM_BUG_ON_VMA', 'VM_BUG_ON_MM', 'VM_BUG_ON_FOLIO', 'VM_BUG_ON_PAGE', 'BUILD_BUG_ON']);

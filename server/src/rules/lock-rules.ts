@@ -251,7 +251,7 @@ function isLockContract(exits: AbsState[], returns: string | undefined): boolean
 
 /** LL007: a callee that almost every caller calls with mmap_lock held, called without it here. */
 function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void {
-  type Site = { caller: FnRef; at: Span; modes: Set<Mode> };
+  type Site = { caller: FnRef; at: Span; modes: Set<Mode>; perVma: boolean };
   const byCallee = new Map<string, Site[]>();
   // Checking a few files (an editor's edit): only callees called from them can get LL007 there,
   // and their call sites come from the callers index instead of a walk over the whole program.
@@ -282,7 +282,8 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
       const modes = new Set<Mode>();
       for (const e of entry) for (const m of s.byEntry[e]) modes.add(m);
       const list = byCallee.get(target.id) ?? [];
-      list.push({ caller, at: s.site.at, modes });
+      // `handle_mm_fault(vma, address, flags | FAULT_FLAG_VMA_LOCK, regs)`: under the VMA's own lock, by design without mmap_lock.
+      list.push({ caller, at: s.site.at, modes, perVma: s.site.a.some((a) => /\bFAULT_FLAG_VMA_LOCK\b/.test(a)) });
       byCallee.set(target.id, list);
     }
   }
@@ -291,7 +292,7 @@ function deviantCallers(p: Program, opts: RuleOptions, out: Diagnostic[]): void 
     // Only a caller that takes or drops mmap_lock itself can deviate: one that never touches it runs
     // under another guarantee (the per-VMA lock of a fault, an mm no one else can see yet), and
     // is left out of the count.
-    const sites = all.filter((s) => !isBare(s) || managesLock(p, s.caller));
+    const sites = all.filter((s) => !s.perVma && (!isBare(s) || managesLock(p, s.caller)));
     const heldSites = sites.filter((s) => s.modes.size && [...s.modes].every(held));
     const bare = sites.filter(isBare);
     // Deviant means: at least three and three quarters of the call sites hold it, a few do not.
