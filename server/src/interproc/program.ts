@@ -1006,22 +1006,41 @@ export class Program {
       if (key && this.flows.get(ref.id)) key = this.testedFacts(ref, key, tested);
       let grew = false;
       if (key && !m.has(key) && m.size - (m.has('') ? 1 : 0) >= MAX_CONTEXTS) {
-        // Too many: the new one merges with the context it has most in common with, into what
-        // both say (analysed afresh: it reaches all either reached), or else into the plain entry.
-        let best: { old: string; joined: string; w: number } | undefined;
-        for (const old of m.keys()) {
-          if (!old) continue;
-          const joined = joinContexts(old, key);
+        // Too many: two of them (the new one or two old ones) merge into what both say (analysed
+        // afresh: it reaches all either reached), or else the new one goes to the plain entry. Two
+        // that agree on whether none comes in merge first: merging a context entered with none (the
+        // per-VMA-lock fault path, FAULT_FLAG_VMA_LOCK) into ones entered holding the lock would
+        // let its none reach the branches only they take.
+        const same = (a: ReadonlySet<Mode> | readonly Mode[], b: ReadonlySet<Mode> | readonly Mode[]) => [...a].includes('none') === [...b].includes('none');
+        const olds = [...m.keys()].filter((k) => k);
+        let best: { a: string; b: string; joined: string; score: number } | undefined;
+        const consider = (a: string, b: string, ma: ReadonlySet<Mode> | readonly Mode[], mb: ReadonlySet<Mode> | readonly Mode[]) => {
+          const joined = joinContexts(a, b);
           const w = joined ? contextWeight(joined) : 0;
-          if (w && (!best || w > best.w)) best = { old, joined, w };
-        }
-        if (best) {
-          const moved = m.get(best.old)!;
-          m.delete(best.old);
-          const there = m.get(best.joined);
+          // Two that agree on none may even merge into the plain entry ('').
+          if (!w && !same(ma, mb)) return;
+          const score = w + (same(ma, mb) ? 1_000_000 : 0);
+          if (!best || score > best.score) best = { a, b, joined, score };
+        };
+        for (const old of olds) consider(old, key, m.get(old)!, modes);
+        for (let i = 0; i < olds.length; i++) for (let j = i + 1; j < olds.length; j++) consider(olds[i], olds[j], m.get(olds[i])!, m.get(olds[j])!);
+        const chosen = best as { a: string; b: string; joined: string; score: number } | undefined;
+        if (chosen && chosen.b !== key) {
+          // Two old ones merge; the new one gets the slot they free.
+          const merged = new Set([...m.get(chosen.a)!, ...m.get(chosen.b)!]);
+          m.delete(chosen.a);
+          m.delete(chosen.b);
+          const there = m.get(chosen.joined);
+          if (there) for (const x of merged) there.add(x);
+          else m.set(chosen.joined, merged);
+          grew = true;
+        } else if (chosen) {
+          const moved = m.get(chosen.a)!;
+          m.delete(chosen.a);
+          const there = m.get(chosen.joined);
           if (there) for (const x of moved) there.add(x);
-          else m.set(best.joined, moved);
-          key = best.joined;
+          else m.set(chosen.joined, moved);
+          key = chosen.joined;
           grew = true;
         } else key = '';
       }

@@ -85,17 +85,25 @@ export function projectBits(v: ValueClass, keep: ReadonlySet<string>): ValueClas
   const b = bitsOf(v);
   const out: Bits = { exact: false, on: new Set(), off: new Set() };
   let all = true;
+  // A flag word with FAULT_FLAG_ bits set says nothing worth keeping of the VM_FAULT_ or FOLL_ bits it lacks.
+  const families = new Set([...b.on].map(family));
   for (const bit of UNIVERSE) {
     if (!keep.has(bit)) {
       all = false;
       continue;
     }
     const k = bitKnown(b, bit);
-    if (k !== undefined) (k ? out.on : out.off).add(bit);
+    if (k && families.size) out.on.add(bit);
+    else if (k !== undefined && (!families.size || families.has(family(bit)))) (k ? out.on : out.off).add(bit);
   }
   if (all) return v;
   const c = bitsClass(out);
   return c === 'u' ? undefined : c;
+}
+
+/** `FAULT_FLAG_`, `FOLL_` or `VM_FAULT_` (the lumped codes are VM_FAULT_ ones). */
+function family(bit: string): string {
+  return bit.startsWith('FAULT_FLAG_') ? 'FAULT_FLAG_' : bit.startsWith('FOLL_') ? 'FOLL_' : 'VM_FAULT_';
 }
 
 /** The protocol bits a constant name stands for (`FAULT_FLAG_DEFAULT`: ALLOW_RETRY, KILLABLE, ...); none for other names. */
