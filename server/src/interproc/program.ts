@@ -404,7 +404,7 @@ export class Program {
   }
 
   /**
-   * The protocol bits a function names, itself or down its direct calls (`__vmf_anon_prepare()`:
+   * The protocol bits a function names, itself or down its calls, transitively (`__vmf_anon_prepare()`:
    * FAULT_FLAG_VMA_LOCK only). Facts about other bits cannot change what it does: they are left
    * out of its specialisation keys and contexts, which would otherwise multiply with every flag
    * combination its callers pass (and use up its budget on combinations that all behave alike).

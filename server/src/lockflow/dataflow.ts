@@ -358,7 +358,10 @@ class Flow {
   private readonly contextArgs = new Map<Expr, string[] | null>();
   /** Per assigned name: whether a fact mentions it (what an assignment to it forgets). */
   private readonly mentions = new Map<string, (f: string) => boolean>();
-  /** What widening forgets, by level: 1 keeps the facts a caller sees (returned variables, out-parameters), 2 keeps none. */
+  /**
+   * What widening forgets, by level: 1 keeps the facts a caller sees (returned variables,
+   * out-parameters), 2 none of those; both keep flag words, and a node keeps what it reads (dropAtNode).
+   */
   private readonly dropAt: Array<(f: string) => boolean>;
   private readonly nodeDrop = new Map<number, (f: string) => boolean>();
 
