@@ -63,7 +63,9 @@ for (const ver of ['6.12', '6.1'] as const) {
       }
       t.diagnostic(`${closes.length} close implementations; ${closes.filter((r) => p.entryModes(r).includes('none')).length} may also enter with none`);
       // 6.12: the fault-retry and GUP protocols no longer bring `none` into munmap/mremap paths (uprobe_mmap -> GUP).
-      if (ver === '6.12') assert.ok(closes.filter((r) => p.entryModes(r).includes('none')).length <= 2, 'close callbacks entered with none through the flag protocols again');
+      // 6.1's tegra drm_gem_vm_close() came with none from tegra_drm_mmap(), an mmap handler whose
+      // file_operations table is in a file the prefilter skips; it is now entered as one (write).
+      assert.ok(closes.filter((r) => p.entryModes(r).includes('none')).length <= 1, 'close callbacks entered with none again (flag protocols, or mmap handlers taken for entry points)');
     });
 
     it('every prefiltered file analyses without a crash or a timeout', () => {

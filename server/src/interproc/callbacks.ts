@@ -64,6 +64,17 @@ export function documentedContext(struct: string, member: string): DocumentedCon
   return DOCUMENTED_CALLBACK_CONTEXT[struct]?.[member] ?? (/(^|_)mmap$/.test(member) ? MMAP_HOOK : undefined);
 }
 
+/**
+ * A function no indexed code calls that looks like an mmap handler or a helper of one
+ * (`hmm_bo_mmap(struct vm_area_struct *vma, ...)`, reached from a driver's
+ * `file_operations.mmap` in a file the prefilter skips): named `..._mmap` or `..._mmap_...`
+ * (not `..._mmap_lock`), given the vma. It is entered as an mmap hook is, with the write
+ * lock, rather than as an entry point (unless it takes mmap_lock itself: the caller's check).
+ */
+export function looksLikeMmapHandler(name: string, params: readonly string[]): DocumentedContext | undefined {
+  return /(^|_)mmap($|_(?!lock|sem|read|write))/.test(name) && params.includes('vma') ? { modes: MMAP_HOOK.modes, text: `named like an mmap handler and given the vma: ${MMAP_HOOK.text}` } : undefined;
+}
+
 /** Members whose implementations must never take mmap_lock: the callers hold it (LL001). */
 export function callbackHoldsLock(struct: string, member: string): boolean {
   const doc = documentedContext(struct, member);

@@ -12,7 +12,7 @@ import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
-import { callbackCall, documentedContext } from './callbacks';
+import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { proseRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
 
@@ -1132,12 +1132,14 @@ export class Program {
       let src: EntrySource;
       const notBuilt = this.table.notBuiltReason(r);
       const seq = seqEntry.get(r.id);
+      let mmapLike: ReturnType<typeof looksLikeMmapHandler>;
       if (seq && !hasCallers.has(r.id)) src = { kind: 'root', modes: seq.modes, why: seq.why };
       else if (notBuilt && !hasCallers.has(r.id)) src = { kind: 'root', modes: req && req.source !== 'release' ? req.modes : ['none'], why: `not in the default configuration (${notBuilt}); analysed as an entry point` };
       else if (r.fn.syscall) src = { kind: 'root', modes: ['none'], why: `SYSCALL_DEFINE(${r.fn.syscall}): entered from user space` };
       else if (reg && doc && !calledBack.has(r.id)) src = { kind: 'root', modes: doc.modes, why: `registered as ${reg.struct}.${reg.member}, ${doc.text}; no call site of it in the index` };
       else if (reg) src = { kind: 'root', modes: req?.modes ?? ['none'], why: `registered as ${reg.struct}.${reg.member}; its callers are not in the index` };
       else if (req && req.source !== 'release') src = { kind: 'root', modes: req.modes, why: `no callers in the index; entered as its ${req.source === 'doc' ? 'documentation' : 'assertion'} requires` };
+      else if (!this.flows.get(r.id)?.events.some((e) => e.kind === 'acquire') && (mmapLike = looksLikeMmapHandler(r.fn.name, r.fn.params))) src = { kind: 'root', modes: mmapLike.modes, why: `no callers in the index, ${mmapLike.text}` };
       else src = { kind: 'root', modes: ['none'], why: 'no callers in the index: entry point' };
       add(r, src);
       queue.push(r);
