@@ -1,6 +1,7 @@
 /** Per-line lock modes of every function in a file: what `annotate`, hovers and inlay hints show. */
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
+import { type Mode, MODES } from '../lockflow/modes';
 import { type LockState, singleState, stateOf } from './lock-state-json';
 
 export interface LineState {
@@ -34,10 +35,20 @@ export interface FunctionAnnotation {
 
 export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
   const flow = p.flow(ref);
-  const entry = p.entryModes(ref);
+  // One flow per argument context the function is entered in, each for its own entry modes; a
+  // context's facts only rule paths out, so what it holds is kept only where the plain flow holds it too.
+  const parts = p.lineFlows(ref);
   const at = (node: number, side: 'in' | 'out'): LockState => {
     const out: LockState = {};
-    for (let i = 0; i < flow.inst.count; i++) out[flow.inst.name(i)] = flow.modesAt(node, side, entry, i);
+    for (let i = 0; i < flow.inst.count; i++) {
+      const modes = new Set<Mode>();
+      for (const part of parts) {
+        const got = part.flow.modesAt(node, side, part.modes, i);
+        const plain = part.flow === flow ? undefined : new Set(flow.modesAt(node, side, part.modes, i));
+        for (const m of got) if (!plain || plain.has(m)) modes.add(m);
+      }
+      out[flow.inst.name(i)] = MODES.filter((m) => modes.has(m));
+    }
     return out;
   };
   const lines = new Map<number, { before: LockState; after: LockState; col: number; lastCol: number }>();
@@ -78,7 +89,7 @@ export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
     line: ref.fn.at[0],
     endLine: ref.fn.at[2],
     entry: at(cfg.entry, 'in'),
-    exit: stateOf(flow.exits.filter((s) => entry.includes(s.entry)), flow.inst),
+    exit: exitOf(flow, parts, p.entryModes(ref)),
     callers: [...callers.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line),
     lines: [...lines].sort((a, b) => a[0] - b[0]).map(([line, v]) => ({ line, before: v.before, after: v.after })),
     entryWhy,
@@ -87,5 +98,15 @@ export function annotateFunction(p: Program, ref: FnRef): FunctionAnnotation {
   const notes = [...flow.notes];
   if (ref.fn.errors) notes.push(`${ref.fn.errors} syntax error region(s) in this function; analysed what parsed`);
   if (notes.length) out.notes = notes;
+  return out;
+}
+
+/** The exit state over the function's contexts, each for its own entry modes, within what the plain flow says. */
+function exitOf(flow: ReturnType<Program['flow']>, parts: ReturnType<Program['lineFlows']>, entry: readonly Mode[]): LockState {
+  const plain = stateOf(flow.exits.filter((s) => entry.includes(s.entry)), flow.inst);
+  if (parts.length === 1 && parts[0].flow === flow) return plain;
+  const ctx = stateOf(parts.flatMap((part) => part.flow.exits.filter((s) => part.modes.includes(s.entry))), flow.inst);
+  const out: LockState = {};
+  for (const [k, modes] of Object.entries(plain)) out[k] = modes.filter((m) => (ctx[k] ?? []).includes(m));
   return out;
 }

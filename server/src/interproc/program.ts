@@ -116,6 +116,10 @@ export class Program {
   /** The fact sets each function was specialised to, in order (for nearestSpecialised). */
   private readonly specialisedFacts = new Map<string, string[][]>();
   private readonly bitsNamedBy = new Map<string, Set<string>>();
+  /** Argument contexts each function was entered in (kept after the propagation for lineFlows). */
+  private readonly lineContexts = new Map<string, Array<{ key: string; modes: Mode[] }>>();
+  private readonly lineFlowCache = new Map<string, Array<{ flow: FlowResult; modes: Mode[]; facts?: string }>>();
+  private lineSpecialised: Map<string, Summary> | undefined;
   /**
    * Argument contexts each function is entered in, with the modes each brings: `vma_init()`
    * calls `vma_mark_detached(vma, false)`, whose assertion under `if (detached)` it never
@@ -1224,7 +1228,13 @@ export class Program {
     for (const r of all) {
       if (!this.entries.get(r.id)?.size) add(r, { kind: 'root', modes: ['none'], why: 'its callers are never entered (a call cycle with no entry point); assumed not held' });
     }
-    // Only the propagation reads them.
+    // Only the propagation reads them; annotations read which contexts each function was entered in.
+    this.lineContexts.clear();
+    this.lineFlowCache.clear();
+    this.lineSpecialised = undefined;
+    for (const [id, m] of this.contexts) {
+      if ([...m.keys()].some((k) => k)) this.lineContexts.set(id, [...m].map(([key, modes]) => ({ key, modes: [...modes] })));
+    }
     this.contexts.clear();
     this.contextSites.clear();
     this.contextSpecialised = undefined;
@@ -1307,6 +1317,43 @@ export class Program {
       this.contextSites.set(id, sites);
     }
     return sites;
+  }
+
+  /**
+   * The flows a function's lines are read from, each with the entry modes it stands for: one
+   * per argument context it was entered in (analysed under that context's facts: `vma_init()`'s
+   * `vma_mark_detached(vma, false)` never reaches the assertion under `if (detached)`), and the
+   * plain flow for the modes no context brings alone. Without contexts, the plain flow.
+   */
+  lineFlows(ref: FnRef): Array<{ flow: FlowResult; modes: Mode[]; facts?: string }> {
+    const entry = this.entryModes(ref);
+    const ctxs = this.lineContexts.get(ref.id);
+    if (!ctxs) return [{ flow: this.flow(ref), modes: entry }];
+    const known = this.lineFlowCache.get(ref.id);
+    if (known) return known;
+    const keyed = new Set<Mode>();
+    for (const c of ctxs) if (c.key) for (const m of c.modes) keyed.add(m);
+    const out: Array<{ flow: FlowResult; modes: Mode[]; facts?: string }> = [];
+    const plainModes = entry.filter((m) => !keyed.has(m) || ctxs.some((c) => !c.key && c.modes.includes(m)));
+    if (plainModes.length) out.push({ flow: this.flow(ref), modes: plainModes });
+    for (const c of ctxs) {
+      const modes = c.key ? c.modes.filter((m) => entry.includes(m)) : [];
+      if (!modes.length) continue;
+      // Made apart, like the propagation's: what a later edit re-analyses does not depend on what was annotated.
+      const budget = new Map(this.specialisedCount);
+      const saved = this.contextSpecialised;
+      this.contextSpecialised = this.lineSpecialised ??= new Map();
+      try {
+        out.push({ flow: analyseFunction(ref.fn, this.env(ref), c.key.split(';')), modes, facts: c.key });
+      } finally {
+        this.contextSpecialised = saved;
+        this.specialisedCount.clear();
+        for (const [id, n] of budget) this.specialisedCount.set(id, n);
+      }
+    }
+    if (this.lineFlowCache.size > 2000) this.lineFlowCache.clear();
+    this.lineFlowCache.set(ref.id, out);
+    return out;
   }
 
   /** Entry modes of a function, sorted. */
