@@ -49,7 +49,7 @@ export const SCOPED_GUARDS = new Set(['scoped_guard', 'scoped_cond_guard']);
  * few); other names of the same families are constants known not to hold them.
  */
 export const PROTOCOL_BITS: readonly string[] = [
-  'FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_RETRY_NOWAIT', 'FAULT_FLAG_TRIED', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_VMA_LOCK',
+  'FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_RETRY_NOWAIT', 'FAULT_FLAG_TRIED', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_VMA_LOCK', 'FAULT_FLAG_WRITE',
   'FOLL_UNLOCKABLE', 'FOLL_NOWAIT', 'FOLL_TRIED',
   'VM_FAULT_RETRY', 'VM_FAULT_COMPLETED',
 ];
