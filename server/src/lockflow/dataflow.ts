@@ -28,6 +28,9 @@ for (let c = 0; c < 128; c++) CHAR_INDEX.push(0);
 CHAR_INDEX['r'.charCodeAt(0)] = 1;
 CHAR_INDEX['w'.charCodeAt(0)] = 2;
 
+/** The per-VMA lock's rwsem, as `rwsem_is_locked()` is given it (6.x `&vma->vm_lock->lock`). */
+const PER_VMA_LOCK_ARG = /^&\s*[A-Za-z_][A-Za-z0-9_]*\s*->\s*vm_lock\s*->\s*lock$/;
+
 /** Fact carried by a path that broke a requirement on the caller's lock before taking it. */
 const VIOLATED = 'x:violated=1';
 
@@ -759,6 +762,11 @@ class Flow {
     }
     const wrap = VALUE_WRAPPERS.get(e.f);
     if (wrap) return emit(s, wrap(e.sub?.length ? firstArgValue : 'u') as ValueClass);
+    // `vma_assert_locked()`: `if (!rwsem_is_locked(&vma->vm_lock->lock)) vma_assert_write_locked(vma);`
+    // holds when the VMA's own lock is held or mmap_lock is held for write. Read as an assertion
+    // (assume-guarantee, as mmap_assert_locked() is): without the write lock the VMA's lock is held,
+    // so the test is true; with it, unknown.
+    if (e.f === 'rwsem_is_locked' && PER_VMA_LOCK_ARG.test(e.a[0] ?? '') && this.inst.count === 1 && modeOf(s, 0) !== 'write') return emit(s, 'p');
     const pred = PROTOCOL_PREDICATES.get(e.f);
     if (pred) {
       const v = argValue(e.a[pred[0]], s) ?? 'u';
