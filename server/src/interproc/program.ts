@@ -72,6 +72,14 @@ const MAX_SPECIALISED = 64;
 
 /** Argument contexts one function is entered in, at most, besides the plain one (each is an analysis of its body). */
 const MAX_CONTEXTS = 2;
+
+/** Protocol bits set only where a configuration option is on: FAULT_FLAG_VMA_LOCK needs the per-VMA lock. */
+const CONFIG_ONLY_BITS: ReadonlyArray<readonly [string, string]> = [['FAULT_FLAG_VMA_LOCK', 'CONFIG_PER_VMA_LOCK']];
+
+/** Whether a preprocessor condition (`!CONFIG_PER_VMA_LOCK`, `!defined(CONFIG_X)`) says the option is off. */
+function negates(cond: string, config: string): boolean {
+  return new RegExp(`^\\s*!\\s*\\(?\\s*(defined\\s*\\(?\\s*)?${config}\\b`).test(cond);
+}
 const NO_BITS: ReadonlySet<string> = new Set();
 
 /** A state with no facts: what a call's text alone tells its callee (literals, flag constants). */
@@ -1216,8 +1224,21 @@ export class Program {
     this.contextSpecialised = new Map();
     propagate();
     for (const { r, twin } of twins) {
+      // A context its configuration cannot have brings nothing: without CONFIG_PER_VMA_LOCK no
+      // fault carries FAULT_FLAG_VMA_LOCK (lock_vma_under_rcu() finds no VMA), so the `#else`
+      // assert_fault_locked() is entered only as the default one's other contexts are.
+      const impossible = CONFIG_ONLY_BITS.filter(([, config]) => r.fn.pp.some((c) => negates(c, config))).map(([bit]) => `+${bit}`);
+      let allowed: Set<Mode> | undefined;
+      if (impossible.length) {
+        const ctxs = this.contexts.get(twin.id);
+        if (ctxs?.size) {
+          allowed = new Set();
+          for (const [key, modes] of ctxs) if (!impossible.some((b) => new RegExp(`[=,]B#?[^;]*\\${b}(,|;|$)`).test(key))) for (const m of modes) allowed.add(m);
+        }
+      }
       // The twin's own sources, so that the chain behind a mode leads to real callers.
-      for (const srcs of this.entries.get(twin.id)?.values() ?? []) {
+      for (const [mode, srcs] of this.entries.get(twin.id) ?? []) {
+        if (allowed && !allowed.has(mode)) continue;
         for (const src of srcs) add(r, src.kind === 'root' ? src : { ...src, via: `in place of ${twin.file}:${twin.fn.at[0]}, which the default configuration builds` });
       }
       if (!this.entries.get(r.id)?.size) continue;
