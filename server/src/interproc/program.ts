@@ -10,7 +10,7 @@ import { bitsNamed, constantBits, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
-import type { Expr, FileIR, FunctionIR, Span } from '../parse/ir';
+import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { proseRequirement } from './documented-context';
@@ -82,6 +82,41 @@ function negates(cond: string, config: string): boolean {
 }
 const NO_BITS: ReadonlySet<string> = new Set();
 
+/** A condition in a canonical form: `defined(CONFIG_X)` is `CONFIG_X`, no spaces. */
+function canonicalCondition(c: string): string {
+  return c.replace(/defined\s*\(?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)?/g, '$1').replace(/\s+/g, '');
+}
+
+/** Whether two preprocessor conditions cannot both hold (`CONFIG_X` and `!CONFIG_X`). */
+function contradicts(a: string, b: string): boolean {
+  const x = canonicalCondition(a);
+  const y = canonicalCondition(b);
+  return x === '!' + y || y === '!' + x || x === '!(' + y + ')' || y === '!(' + x + ')';
+}
+
+/** The in-body `#if`/`#else` conditions around each call of a body, outermost first, by `line:col`. */
+function callConditionsOf(body: Stmt): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  walkStmt(body, {
+    stmt: (st) => {
+      if (st.k !== 'pp') return;
+      st.branches.forEach((b, i) => {
+        const cond = i === 0 ? st.cond : /^![A-Za-z_0-9]+$/.test(st.cond) ? st.cond.slice(1) : /^[A-Za-z_0-9]+$/.test(st.cond) ? '!' + st.cond : `!(${st.cond})`;
+        walkStmt(b, {
+          leave: (e) => {
+            if (e.k !== 'call') return;
+            const k = `${e.at[0]}:${e.at[1]}`;
+            const list = out.get(k);
+            if (list) list.push(cond);
+            else out.set(k, [cond]);
+          },
+        });
+      });
+    },
+  });
+  return out;
+}
+
 /** A state with no facts: what a call's text alone tells its callee (literals, flag constants). */
 const NO_FACTS = makeState('none', 'n', [], 0);
 const NOTHING_PASSED: ReadonlySet<string> = new Set();
@@ -128,6 +163,8 @@ export class Program {
   private readonly lineContexts = new Map<string, Array<{ key: string; modes: Mode[] }>>();
   private readonly lineFlowCache = new Map<string, Array<{ flow: FlowResult; modes: Mode[]; facts?: string }>>();
   private lineSpecialised: Map<string, Summary> | undefined;
+  /** Per function, the in-body `#if` conditions around each call (by `line:col`), for excludedByConfig. */
+  private readonly callConditions = new Map<string, Map<string, string[]>>();
   /**
    * Argument contexts each function is entered in, with the modes each brings: `vma_init()`
    * calls `vma_mark_detached(vma, false)`, whose assertion under `if (detached)` it never
@@ -710,6 +747,7 @@ export class Program {
     const removed = [...oldRefs.keys()].filter((id) => !idSet.has(id));
     // Which bits a function can look at follows its callees' bodies.
     if (changed.size || removed.length) this.bitsNamedBy.clear();
+    for (const id of [...changed, ...removed]) this.callConditions.delete(id);
     const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
     for (const r of oldRefs.values()) this.indexCallers(r, false);
     this.table.removeFile(ir.file);
@@ -1236,10 +1274,15 @@ export class Program {
           for (const [key, modes] of ctxs) if (!impossible.some((b) => new RegExp(`[=,]B#?[^;]*\\${b}(,|;|$)`).test(key))) for (const m of modes) allowed.add(m);
         }
       }
-      // The twin's own sources, so that the chain behind a mode leads to real callers.
+      // The twin's own sources, so that the chain behind a mode leads to real callers; not a call
+      // compiled only where this definition is not (`process_vma_walk_lock()`'s calls under
+      // `#ifdef CONFIG_PER_VMA_LOCK` never reach the `#else` vma_assert_write_locked()).
       for (const [mode, srcs] of this.entries.get(twin.id) ?? []) {
         if (allowed && !allowed.has(mode)) continue;
-        for (const src of srcs) add(r, src.kind === 'root' ? src : { ...src, via: `in place of ${twin.file}:${twin.fn.at[0]}, which the default configuration builds` });
+        for (const src of srcs) {
+          if (src.kind !== 'root' && src.callerId && src.at && this.excludedByConfig(r, src.callerId, src.at)) continue;
+          add(r, src.kind === 'root' ? src : { ...src, via: `in place of ${twin.file}:${twin.fn.at[0]}, which the default configuration builds` });
+        }
       }
       if (!this.entries.get(r.id)?.size) continue;
       queued.add(r.id);
@@ -1375,6 +1418,19 @@ export class Program {
     if (this.lineFlowCache.size > 2000) this.lineFlowCache.clear();
     this.lineFlowCache.set(ref.id, out);
     return out;
+  }
+
+  /**
+   * Whether a call (by its caller and span) is compiled only where definition `r` is not: the
+   * caller's own `#if`s or those around the call in its body contradict one of `r`'s.
+   */
+  private excludedByConfig(r: FnRef, callerId: string, at: Span): boolean {
+    const caller = this.table.byId.get(callerId);
+    if (!caller || !r.fn.pp.length) return false;
+    let conds = this.callConditions.get(callerId);
+    if (!conds) this.callConditions.set(callerId, (conds = callConditionsOf(caller.fn.body)));
+    const around = [...caller.fn.pp, ...(conds.get(`${at[0]}:${at[1]}`) ?? [])];
+    return around.some((c) => r.fn.pp.some((p) => contradicts(c, p)));
   }
 
   /** Entry modes of a function, sorted. */
