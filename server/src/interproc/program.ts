@@ -975,8 +975,20 @@ export class Program {
       });
       return out;
     };
+    // Code another configuration builds sends no states into the default build's code, except into
+    // a function only it calls (`ksm_disable()`, called from s390's gmap code alone): that one is
+    // entered as those callers leave it, not as an entry point with nothing held.
+    let orphans: Map<string, string> | undefined;
     const targetsOf = (caller: FnRef, site: CallSite): Array<{ ref: FnRef; via?: string }> => {
-      if (this.table.notBuiltReason(caller)) return [];
+      const notBuilt = this.table.notBuiltReason(caller);
+      if (notBuilt) {
+        // Within one other configuration (s390's s390_disable_cow_sharing() calling its
+        // __s390_disable_cow_sharing()), calls propagate as in the default one.
+        const ref = IDENT.test(site.f) ? this.table.resolve(site.f, caller.file) : undefined;
+        if (ref && this.table.notBuiltReason(ref) === notBuilt) return [{ ref }];
+        const why = ref && orphans?.get(ref.id);
+        return ref && why ? [{ ref, via: `code only another configuration builds (${why})` }] : [];
+      }
       const known = callbackCall(site.f);
       if (known) return (implsOf.get(`${known.struct}.${known.member}`) ?? []).map((ref) => ({ ref, via: `${known.struct}.${known.member}` }));
       const cb = memberCall(site.f);
@@ -1038,15 +1050,36 @@ export class Program {
     };
     const hasCallers = new Set<string>();
     const calledBack = new Set<string>();
-    for (const r of all) {
-      for (const s of this.sites.get(r.id)!) {
-        for (const t of targetsAt(r, s.site)) {
-          if (t.ref === r) continue;
-          hasCallers.add(t.ref.id);
-          if (t.via) calledBack.add(t.ref.id);
+    const countCallers = () => {
+      for (const r of all) {
+        for (const s of this.sites.get(r.id)!) {
+          for (const t of targetsAt(r, s.site)) {
+            if (t.ref === r) continue;
+            hasCallers.add(t.ref.id);
+            if (t.via) calledBack.add(t.ref.id);
+          }
         }
       }
+    };
+    countCallers();
+    // Orphans: called only from the code of one other configuration (one architecture; several
+    // would merge their states, which is what sending them nowhere else avoids).
+    const reasons = new Map<string, Set<string>>();
+    for (const r of all) {
+      const why = this.table.notBuiltReason(r);
+      if (!why) continue;
+      for (const site of r.sites) {
+        const ref = IDENT.test(site.f) ? this.table.resolve(site.f, r.file) : undefined;
+        if (!ref || ref === r || hasCallers.has(ref.id) || ref.fn.syscall || this.table.notBuiltReason(ref)) continue;
+        let set = reasons.get(ref.id);
+        if (!set) reasons.set(ref.id, (set = new Set()));
+        set.add(why);
+      }
     }
+    orphans = new Map();
+    for (const [id, set] of reasons) if (set.size === 1) orphans.set(id, [...set][0]);
+    targetCache.clear();
+    countCallers();
     const tested = new Map<string, Set<string>>();
     /** Records that `ref` is entered holding `modes` with argument facts `key`; whether that is new. */
     const addContext = (ref: FnRef, key: string, modes: readonly Mode[]): boolean => {
