@@ -76,10 +76,6 @@ const MAX_CONTEXTS = 2;
 /** Protocol bits set only where a configuration option is on: FAULT_FLAG_VMA_LOCK needs the per-VMA lock. */
 const CONFIG_ONLY_BITS: ReadonlyArray<readonly [string, string]> = [['FAULT_FLAG_VMA_LOCK', 'CONFIG_PER_VMA_LOCK']];
 
-/** Whether a preprocessor condition (`!CONFIG_PER_VMA_LOCK`, `!defined(CONFIG_X)`) says the option is off. */
-function negates(cond: string, config: string): boolean {
-  return new RegExp(`^\\s*!\\s*\\(?\\s*(defined\\s*\\(?\\s*)?${config}\\b`).test(cond);
-}
 const NO_BITS: ReadonlySet<string> = new Set();
 
 /** A condition in a canonical form: `defined(CONFIG_X)` is `CONFIG_X`, no spaces. */
@@ -748,6 +744,9 @@ export class Program {
     // Which bits a function can look at follows its callees' bodies.
     if (changed.size || removed.length) this.bitsNamedBy.clear();
     for (const id of [...changed, ...removed]) this.callConditions.delete(id);
+    // Line flows follow flows and summaries, which this may change anywhere: made again on demand.
+    this.lineFlowCache.clear();
+    this.lineSpecialised = undefined;
     const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
     for (const r of oldRefs.values()) this.indexCallers(r, false);
     this.table.removeFile(ir.file);
@@ -1298,7 +1297,7 @@ export class Program {
       // A context its configuration cannot have brings nothing: without CONFIG_PER_VMA_LOCK no
       // fault carries FAULT_FLAG_VMA_LOCK (lock_vma_under_rcu() finds no VMA), so the `#else`
       // assert_fault_locked() is entered only as the default one's other contexts are.
-      const impossible = CONFIG_ONLY_BITS.filter(([, config]) => r.fn.pp.some((c) => negates(c, config))).map(([bit]) => `+${bit}`);
+      const impossible = CONFIG_ONLY_BITS.filter(([, config]) => r.fn.pp.some((c) => contradicts(c, config))).map(([bit]) => `+${bit}`);
       let allowed: Set<Mode> | undefined;
       if (impossible.length) {
         const ctxs = this.contexts.get(twin.id);
