@@ -93,8 +93,8 @@ export function projectBits(v: ValueClass, keep: ReadonlySet<string>): ValueClas
       continue;
     }
     const k = bitKnown(b, bit);
-    if (k && families.size) out.on.add(bit);
-    else if (k !== undefined && (!families.size || families.has(family(bit)))) (k ? out.on : out.off).add(bit);
+    if (k === true) out.on.add(bit);
+    else if (k === false && (!families.size || families.has(family(bit)))) out.off.add(bit);
   }
   if (all) return v;
   const c = bitsClass(out);
