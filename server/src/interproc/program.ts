@@ -554,9 +554,7 @@ export class Program {
       return undefined;
     }
     const b = r.fn.body;
-    // Calls inside are fine (`fault_signal_pending()`: `... && fatal_signal_pending(current)`): the
-    // predicate stands in only for a callee with no lock effect, and a call's value is unknown.
-    if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasGuardIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
+    if (b.k === 'block' && b.s.length === 1 && b.s[0].k === 'return' && b.s[0].e && !hasCallIn(b.s[0].e) && hasBits(b.s[0].e)) p = b.s[0].e;
     this.predicates.set(r.id, p);
     return p ?? undefined;
   }
@@ -1519,9 +1517,9 @@ class RankQueue {
   }
 }
 
-function hasGuardIn(e: Expr): boolean {
+function hasCallIn(e: Expr): boolean {
   let found = false;
-  walkExpr(e, { enter: (x) => { if (x.k === 'guard') found = true; } });
+  walkExpr(e, { enter: (x) => { if (x.k === 'call' || x.k === 'guard') found = true; } });
   return found;
 }
 

@@ -1087,12 +1087,6 @@ function evalPredicate(body: Expr, params: readonly string[], args: readonly str
         const [va, vb] = [ev(e.a), ev(e.b)];
         return va === vb ? va : 'u';
       }
-      case 'call': {
-        // `unlikely((fault & VM_FAULT_RETRY) && fatal_signal_pending(current))`: through the value
-        // wrappers; any other call is unknown (a predicate is used only for a callee without lock effects).
-        const wrap = VALUE_WRAPPERS.get(e.f);
-        return wrap ? (wrap(e.sub?.length ? ev(e.sub[0]) : 'u') as ValueClass) : 'u';
-      }
       default:
         return 'u';
     }
