@@ -12,6 +12,7 @@ import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
+import { contradicts, negateCondition } from '../parse/pp-conditions';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { proseRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
@@ -78,18 +79,6 @@ const CONFIG_ONLY_BITS: ReadonlyArray<readonly [string, string]> = [['FAULT_FLAG
 
 const NO_BITS: ReadonlySet<string> = new Set();
 
-/** A condition in a canonical form: `defined(CONFIG_X)` is `CONFIG_X`, no spaces. */
-function canonicalCondition(c: string): string {
-  return c.replace(/defined\s*\(?\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)?/g, '$1').replace(/\s+/g, '');
-}
-
-/** Whether two preprocessor conditions cannot both hold (`CONFIG_X` and `!CONFIG_X`). */
-function contradicts(a: string, b: string): boolean {
-  const x = canonicalCondition(a);
-  const y = canonicalCondition(b);
-  return x === '!' + y || y === '!' + x || x === '!(' + y + ')' || y === '!(' + x + ')';
-}
-
 /** The in-body `#if`/`#else` conditions around each call of a body, outermost first, by `line:col`. */
 function callConditionsOf(body: Stmt): Map<string, string[]> {
   const out = new Map<string, string[]>();
@@ -97,7 +86,7 @@ function callConditionsOf(body: Stmt): Map<string, string[]> {
     stmt: (st) => {
       if (st.k !== 'pp') return;
       st.branches.forEach((b, i) => {
-        const cond = i === 0 ? st.cond : /^![A-Za-z_0-9]+$/.test(st.cond) ? st.cond.slice(1) : /^[A-Za-z_0-9]+$/.test(st.cond) ? '!' + st.cond : `!(${st.cond})`;
+        const cond = i === 0 ? st.cond : negateCondition(st.cond);
         walkStmt(b, {
           leave: (e) => {
             if (e.k !== 'call') return;

@@ -3,6 +3,7 @@
  * kernel-specific about reading C (SYSCALL_DEFINE, iterator macros as loop
  * heads, `#ifdef` inside bodies, scoped guards) is decided here.
  */
+import { negateCondition } from './pp-conditions';
 import type { Tree } from 'web-tree-sitter';
 import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from './ir';
 import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
@@ -397,11 +398,6 @@ function ppCondition(n: SyntaxNode): string {
   return cond ? normalize(cond.text) : '?';
 }
 
-function negate(cond: string): string {
-  if (cond.startsWith('!') && /^![A-Za-z_0-9]+$/.test(cond)) return cond.slice(1);
-  return /^[A-Za-z_0-9]+$/.test(cond) ? '!' + cond : `!(${cond})`;
-}
-
 export function declaratorName(n: SyntaxNode | null): string | undefined {
   for (let cur = n, guard = 0; cur && guard < 50; guard++) {
     if (cur.type === 'identifier' || cur.type === 'field_identifier') return cur.text;
@@ -539,7 +535,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
         case 'preproc_if': {
           const cond = ppCondition(c);
           visit(c, [...pp, cond], depth + 1);
-          let neg = [...pp, negate(cond)];
+          let neg = [...pp, negateCondition(cond)];
           for (let alt = c.childForFieldName('alternative'); alt; alt = alt.childForFieldName('alternative')) {
             if (alt.type === 'preproc_else') {
               visit(alt, neg, depth + 1);
@@ -547,7 +543,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
             }
             const ac = ppCondition(alt);
             visit(alt, [...neg, ac], depth + 1);
-            neg = [...neg, negate(ac)];
+            neg = [...neg, negateCondition(ac)];
           }
           break;
         }
