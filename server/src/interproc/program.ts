@@ -6,7 +6,7 @@
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
-import { bitsNamed, constantBits, projectBits } from '../lockflow/bits';
+import { bitsNamed, constantBits, keySetsBit, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
@@ -1284,13 +1284,13 @@ export class Program {
       // A context its configuration cannot have brings nothing: without CONFIG_PER_VMA_LOCK no
       // fault carries FAULT_FLAG_VMA_LOCK (lock_vma_under_rcu() finds no VMA), so the `#else`
       // assert_fault_locked() is entered only as the default one's other contexts are.
-      const impossible = CONFIG_ONLY_BITS.filter(([, config]) => r.fn.pp.some((c) => contradicts(c, config))).map(([bit]) => `+${bit}`);
+      const impossible = CONFIG_ONLY_BITS.filter(([, config]) => r.fn.pp.some((c) => contradicts(c, config))).map(([bit]) => bit);
       let allowed: Set<Mode> | undefined;
       if (impossible.length) {
         const ctxs = this.contexts.get(twin.id);
         if (ctxs?.size) {
           allowed = new Set();
-          for (const [key, modes] of ctxs) if (!impossible.some((b) => new RegExp(`[=,]B#?[^;]*\\${b}(,|;|$)`).test(key))) for (const m of modes) allowed.add(m);
+          for (const [key, modes] of ctxs) if (!impossible.some((b) => keySetsBit(key, b))) for (const m of modes) allowed.add(m);
         }
       }
       // The twin's own sources, so that the chain behind a mode leads to real callers; not a call

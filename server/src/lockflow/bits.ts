@@ -106,6 +106,15 @@ function family(bit: string): string {
   return bit.startsWith('FAULT_FLAG_') ? 'FAULT_FLAG_' : bit.startsWith('FOLL_') ? 'FOLL_' : 'VM_FAULT_';
 }
 
+/** Whether some fact of a context key (`v:vmf->flags=B#+FAULT_FLAG_VMA_LOCK;v:x=z`) has `bit` known set. */
+export function keySetsBit(key: string, bit: string): boolean {
+  for (const f of key ? key.split(';') : []) {
+    const v = f.slice(f.lastIndexOf('=') + 1);
+    if (isBitsClass(v) && bitsOf(v as ValueClass).on.has(bit)) return true;
+  }
+  return false;
+}
+
 /** The protocol bits a constant name stands for (`FAULT_FLAG_DEFAULT`: ALLOW_RETRY, KILLABLE, ...); none for other names. */
 export function bitsNamed(name: string): readonly string[] {
   return constantBits(name)?.on ?? [];
