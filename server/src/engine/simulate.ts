@@ -37,8 +37,6 @@ export interface SimOptions {
   maxPaths?: number;
   /** How often one node may repeat on one path (loops run at most this many times). */
   maxVisits?: number;
-  /** Argument facts assumed on entry, in the dataflow's form (`v:locked=z`). */
-  facts?: readonly string[];
 }
 
 const MAX_STEPS = 2000;
@@ -107,7 +105,7 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
     return step;
   };
 
-  walk(st.cfg.entry, st.initial(entry, opts.facts), []);
+  walk(st.cfg.entry, st.initial(entry), []);
   const out: SimResult = { function: ref.fn.name, file: ref.file, line: ref.fn.at[0], entry, paths };
   if (truncated) out.truncated = truncated;
   return out;

@@ -311,8 +311,7 @@ function containsToken(text: string, token: string): boolean {
 export interface Stepper {
   readonly cfg: Cfg;
   readonly inst: Instances;
-  /** The entry state; `facts` are argument facts assumed on entry (`v:locked=z`). */
-  initial(entry: Mode, facts?: readonly string[]): AbsState;
+  initial(entry: Mode): AbsState;
   step(node: CfgNode, state: AbsState): { outs: AbsState[][]; events: StepEvent[] };
 }
 
@@ -322,7 +321,7 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
   return {
     cfg,
     inst,
-    initial: (entry, facts = []) => makeState(entry, MODE_CHAR[entry] + 'n'.repeat(inst.count - 1), [...facts].sort(), 0),
+    initial: (entry) => makeState(entry, MODE_CHAR[entry] + 'n'.repeat(inst.count - 1), [], 0),
     step: (node, state) => flow.stepOne(node, state),
   };
 }
