@@ -1036,8 +1036,8 @@ export class Program {
     };
     const hasCallers = new Set<string>();
     const calledBack = new Set<string>();
-    const countCallers = () => {
-      for (const r of all) {
+    const countCallers = (callers: Iterable<FnRef>) => {
+      for (const r of callers) {
         for (const s of this.sites.get(r.id)!) {
           for (const t of targetsAt(r, s.site)) {
             if (t.ref === r) continue;
@@ -1047,7 +1047,7 @@ export class Program {
         }
       }
     };
-    countCallers();
+    countCallers(all);
     // Orphans: called only from the code of one other configuration (one architecture; several
     // would merge their states, which is what sending them nowhere else avoids).
     const reasons = new Map<string, Set<string>>();
@@ -1064,8 +1064,10 @@ export class Program {
     }
     orphans = new Map();
     for (const [id, set] of reasons) if (set.size === 1) orphans.set(id, [...set][0]);
-    targetCache.clear();
-    countCallers();
+    // Only calls from other configurations' code reach orphans: count those again.
+    const otherConfig = all.filter((r) => this.table.notBuiltReason(r));
+    for (const r of otherConfig) for (const s of this.sites.get(r.id)!) targetCache.delete(s.site);
+    countCallers(otherConfig);
     const tested = new Map<string, Set<string>>();
     /** Records that `ref` is entered holding `modes` with argument facts `key`; whether that is new. */
     const addContext = (ref: FnRef, key: string, modes: readonly Mode[]): boolean => {
