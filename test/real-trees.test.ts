@@ -117,8 +117,11 @@ for (const ver of ['6.12', '6.1'] as const) {
   });
 }
 
-/** Measured figures minus a margin; raise as the engine improves. The goal is 90. */
-const ASSERT_FLOOR: Record<string, number> = { '6.12': 84, '6.1': 68 };
+/**
+ * The goal, 90%, where it is met (6.12: 40/44); elsewhere the measured figure minus a margin,
+ * to raise as the engine improves (6.1: 22/31, 71.0%).
+ */
+const ASSERT_FLOOR: Record<string, number> = { '6.12': 90, '6.1': 68 };
 
 describe('linux 6.12 mm/ baseline', () => {
   it('the diagnostics on mm/ are exactly the reviewed baseline (npm run baseline after a deliberate change)', async (t) => {

@@ -20,6 +20,11 @@ export interface CfgNode {
   text?: string;
   /** Branch: [true, false]. Others: any number. */
   succ: number[];
+  /**
+   * A switch's choice: per successor, the `case` label that enters there, or null for `default:`
+   * (or past the switch when it has none), which is taken when no label matches.
+   */
+  cases?: Array<Expr | null>;
   /** Release node: which guard it ends. */
   guard?: { kind: string; arg: string };
   /** Marks nodes that start a source statement (for per-line results). */
@@ -139,6 +144,7 @@ export function buildCfg(fn: FunctionIR): Cfg {
         const inner: Ctx = { ...ctx, breakTo: { node: next, depth: ctx.guards.length } };
         const items = s.body.k === 'block' ? s.body.s : [s.body];
         const entries: number[] = [];
+        const cases: Array<Expr | null> = [];
         let fall = next;
         let hasDefault = false;
         for (let i = items.length - 1; i >= 0; i--) {
@@ -146,11 +152,16 @@ export function buildCfg(fn: FunctionIR): Cfg {
           fall = build(it, fall, inner);
           if (it.k === 'case') {
             entries.push(fall);
+            cases.push(it.v ?? null);
             if (it.isDefault) hasDefault = true;
           }
         }
-        if (!hasDefault) entries.push(next);
+        if (!hasDefault) {
+          entries.push(next);
+          cases.push(null);
+        }
         sw.succ = entries.length ? entries : [next];
+        if (entries.length && cases.some((c) => c !== null)) sw.cases = cases;
         return sw.id;
       }
       case 'break': {

@@ -40,6 +40,10 @@ export class FunctionTable {
   readonly byFile = new Map<string, FnRef[]>();
   readonly byId = new Map<string, FnRef>();
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
+  /** Enumerators by name, with the file of each definition (an architecture's copy may differ). */
+  private readonly enums = new Map<string, Array<{ file: string; v: number }>>();
+  /** Struct members of enum type, with the file of the struct's definition. */
+  private readonly enumFields: Array<{ file: string; struct: string; member: string }> = [];
   /** Function-like macros wrapping one call, by name: `untagged_addr_remote` -> `__untagged_addr_remote`. */
   private readonly macros = new Map<string, Array<{ file: string; calls: string[] }>>();
   /** The API's own inline definitions (mmap_write_unlock() calling vma_end_write_all()): their calls, by file. */
@@ -82,6 +86,14 @@ export class FunctionTable {
     }
     this.byFile.set(ir.file, refs);
     for (const cb of ir.callbacks) this.callbacks.push({ ...cb, file: ir.file });
+    this.instances = undefined;
+    this.instanceValues.clear();
+    for (const [name, v] of ir.enums ?? []) {
+      const list = this.enums.get(name) ?? [];
+      list.push({ file: ir.file, v });
+      this.enums.set(name, list);
+    }
+    for (const [struct, member] of ir.enumFields ?? []) this.enumFields.push({ file: ir.file, struct, member });
     for (const m of ir.macros ?? []) {
       const list = this.macros.get(m.name) ?? [];
       list.push({ file: ir.file, calls: m.calls });
@@ -92,6 +104,13 @@ export class FunctionTable {
 
   removeFile(file: string): void {
     this.primitiveBodies.delete(file);
+    for (let i = this.enumFields.length - 1; i >= 0; i--) if (this.enumFields[i].file === file) this.enumFields.splice(i, 1);
+    for (const [name, list] of this.enums) {
+      const kept = list.filter((x) => x.file !== file);
+      if (kept.length === list.length) continue;
+      if (kept.length) this.enums.set(name, kept);
+      else this.enums.delete(name);
+    }
     for (const [name, list] of this.macros) {
       const kept = list.filter((m) => m.file !== file);
       if (kept.length === list.length) continue;
@@ -109,7 +128,55 @@ export class FunctionTable {
     }
     this.byFile.delete(file);
     for (let i = this.callbacks.length - 1; i >= 0; i--) if (this.callbacks[i].file === file) this.callbacks.splice(i, 1);
+    this.instances = undefined;
+    this.instanceValues.clear();
   }
+
+  /** An enumerator's value, when every definition of the name in the index agrees on it. */
+  enumValue(name: string): number | undefined {
+    if (/^\d+$/.test(name)) return Number(name);
+    const list = this.enums.get(name);
+    if (!list || list.some((x) => x.v !== list[0].v)) return undefined;
+    return list[0].v;
+  }
+
+  /**
+   * The members of a struct instance initialised at file level in `file` whose values are
+   * enumerators (`static const struct mm_walk_ops pagemap_ops = { .walk_lock = PGWALK_RDLOCK }`).
+   */
+  instanceConstants(name: string, file: string): Array<[string, number]> {
+    if (!this.instances) {
+      this.instances = new Map();
+      for (const cb of this.callbacks) {
+        if (!cb.instance) continue;
+        const key = `${cb.file}\0${cb.instance}`;
+        const list = this.instances.get(key);
+        if (list) list.push(cb);
+        else this.instances.set(key, [cb]);
+      }
+    }
+    const key = `${file}\0${name}`;
+    const known = this.instanceValues.get(key);
+    if (known) return known;
+    const out: Array<[string, number]> = [];
+    const regs = this.instances.get(key) ?? [];
+    for (const cb of regs) {
+      const v = this.enumValue(cb.fn);
+      if (v !== undefined) out.push([cb.member, v]);
+    }
+    // A designated initializer leaves every other member 0 (`pagemap_scan_ops` has no `.walk_lock`: PGWALK_RDLOCK).
+    const struct = regs[0]?.struct;
+    for (const f of this.enumFields) {
+      if (f.struct === struct && !regs.some((cb) => cb.member === f.member) && !out.some(([m]) => m === f.member)) out.push([f.member, 0]);
+    }
+    this.instanceValues.set(key, out);
+    return out;
+  }
+
+  /** Registrations by file and instance, built on first need; any file added or removed drops it. */
+  private instances: Map<string, Array<CallbackRegistration & { file: string }>> | undefined;
+  /** instanceConstants() answers, by file and name, until a file is added or removed. */
+  private readonly instanceValues = new Map<string, Array<[string, number]>>();
 
   all(): FnRef[] {
     return [...this.byFile.values()].flat();

@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { bitsNamed, constantBits, keySetsBit, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -15,6 +15,7 @@ import { walkExpr, walkStmt } from '../parse/ir-walk';
 import { contradicts, negateCondition } from '../parse/pp-conditions';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { proseRequirement } from './documented-context';
+import { PROTOCOL_FAMILIES } from '../parse/kernel-macros';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
 
 /** Why a mode can be held when a function starts. */
@@ -59,8 +60,17 @@ function isUncertain(s: Summary | undefined): boolean {
   return !!s && MODES.some((m) => new Set(s.trans[m].map(([x]) => x)).size > 1);
 }
 
+/**
+ * The caller's name an argument hands on: `vma`, `&vmf`, a field alone (`ops->walk_lock`), or a
+ * flag word with constant bits added (`flags | MPOL_MF_MOVE`).
+ */
+function passedName(arg: string): string | undefined {
+  const m = /^&?([A-Za-z_][A-Za-z0-9_]*(?:->[A-Za-z_][A-Za-z0-9_]*)?)(?:\s*\|\s*[A-Z][A-Z0-9_]*)*$/.exec(arg);
+  return m?.[1];
+}
+
 /** An argument that carries protocol flag bits, an out-parameter's address, or a choice between them. */
-const PROTOCOL_ARG = /\b(FAULT_FLAG_|FOLL_|VM_FAULT_)[A-Z_]+|^&[A-Za-z_]\w*$|\?.*:\s*&/;
+const PROTOCOL_ARG = new RegExp(`\\b(?:${PROTOCOL_FAMILIES.join('|')})[A-Z_]+|^&[A-Za-z_]\\w*$|\\?.*:\\s*&`);
 
 /** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
 const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) };
@@ -150,6 +160,8 @@ export class Program {
   private lineSpecialised: Map<string, Summary> | undefined;
   /** Per function, the in-body `#if` conditions around each call (by `line:col`), for excludedByConfig. */
   private readonly callConditions = new Map<string, Map<string, string[]>>();
+  /** Per function, its locals only ever pointed at struct instances with constant members, and the members they agree on. */
+  private readonly localInstances = new Map<string, Map<string, Array<[string, number]>>>();
   /**
    * Argument contexts each function is entered in, with the modes each brings: `vma_init()`
    * calls `vma_mark_detached(vma, false)`, whose assertion under `if (detached)` it never
@@ -186,6 +198,8 @@ export class Program {
       },
       extraPrimitives: this.options.extraPrimitives,
       outParams: () => this.outParamsOf(ref),
+      // Protocol flags are enumerators too (`enum fault_flag`), but stay bit masks: their bits are the facts.
+      known: { constant: (name) => (constantBits(name) ? undefined : this.table.enumValue(name)), instanceConstants: (name) => this.table.instanceConstants(name, ref.file) },
     };
   }
 
@@ -352,7 +366,7 @@ export class Program {
       walkStmt(r.fn.body, {
         enter: (e) => {
           if (e.k === 'id' && constantBits(e.name)) m = true;
-          else if (e.k === 'call' && e.a.some((a) => /\b(FAULT_FLAG_|FOLL_|VM_FAULT_)[A-Z_]+|^&[A-Za-z_]\w*$/.test(a))) m = true;
+          else if (e.k === 'call' && e.a.some((a) => PROTOCOL_ARG.test(a))) m = true;
           return !m;
         },
       });
@@ -392,7 +406,10 @@ export class Program {
         if (e.k === 'id' && cond) test(e);
         else if (e.k === 'cond') walkExpr(e.c, { enter: test });
         else if (e.k === 'call') {
-          for (const a of e.a) if (/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a)) out.add(a.replace(/^&/, ''));
+          for (const a of e.a) {
+            const n = passedName(a);
+            if (n) out.add(n);
+          }
         }
         // `struct vm_fault vmf = { .flags = flags }`, `unsigned int flags = vmf->flags;`: copied on to be tested or passed later.
         else if (e.k === 'assign' && (e.rhs.k === 'id' || e.rhs.k === 'bits')) walkExpr(e.rhs, { enter: (x) => { if (x.k === 'id') out.add(x.name); } });
@@ -429,9 +446,9 @@ export class Program {
       const theirs = this.deepTested(c, memo, depth + 1);
       if (!theirs.size) continue;
       site.a.forEach((a, k) => {
-        const name = a.replace(/^&/, '');
+        const name = passedName(a)?.split('->')[0];
         const p = c.fn.params[k];
-        if (p && theirs.has(p) && IDENT.test(name)) out.add(name);
+        if (p && name && theirs.has(p)) out.add(name);
       });
     }
     return out;
@@ -458,19 +475,20 @@ export class Program {
     const all = [...this.table.all()];
     for (const r of all) {
       let m = 0;
-      walkStmt(r.fn.body, {
-        enter: (e) => {
-          if (e.k !== 'id') return;
-          for (const b of bitsNamed(e.name)) {
+      const visit = (e: Expr): void => {
+        // A choice's condition too (`(flags & MPOL_MF_WRLOCK) ? &a : &b`), which walks skip.
+        if (e.k === 'cond') walkExpr(e.c, { enter: visit });
+        if (e.k !== 'id') return;
+        for (const b of bitsNamed(e.name)) {
             let k = bitNo.get(b);
             if (k === undefined) {
               bitNo.set(b, (k = names.length));
               names.push(b);
             }
-            m |= 1 << k;
-          }
-        },
-      });
+          m |= 1 << k;
+        }
+      };
+      walkStmt(r.fn.body, { enter: visit });
       own.set(r.id, m);
       const cs: FnRef[] = [];
       for (const site of r.sites) {
@@ -731,6 +749,8 @@ export class Program {
     // Which bits a function can look at follows its callees' bodies.
     if (changed.size || removed.length) this.bitsNamedBy.clear();
     for (const id of [...changed, ...removed]) this.callConditions.delete(id);
+    // What a local points at follows enumerators anywhere in the tree.
+    this.localInstances.clear();
     // Line flows follow flows and summaries, which this may change anywhere: made again on demand.
     this.lineFlowCache.clear();
     this.lineSpecialised = undefined;
@@ -1090,7 +1110,11 @@ export class Program {
           const w = joined ? contextWeight(joined) : 0;
           // Two that agree on none may even merge into the plain entry ('').
           if (!w && !same(ma, mb)) return;
-          const score = w + (same(ma, mb) ? 1_000_000 : 0);
+          // Then two entered in the same modes, and two whose facts do not contradict: such a merge
+          // loses facts, not which mode comes with which value (the writers' PGWALK_WRLOCK and
+          // PGWALK_WRLOCK_VERIFY walks merge; the readers' keeps PGWALK_RDLOCK).
+          const sameModes = [...ma].length === [...mb].length && [...ma].every((x) => [...mb].includes(x));
+          const score = w + (same(ma, mb) ? 1_000_000 : 0) + (sameModes ? 1_000 : 0) - (!sameModes && contextsConflict(a, b) ? 500 : 0);
           if (!best || score > best.score) best = { a, b, joined, score };
         };
         for (const old of olds) consider(old, key, m.get(old)!, modes);
@@ -1374,12 +1398,54 @@ export class Program {
   /** A call in a function with no lock effect: held as entered, with what its arguments' text tells the callee. */
   private passThroughSite(r: FnRef, site: CallSite): SiteStates {
     const out: SiteStates = { site, inst: 0, byEntry: PASS_THROUGH };
-    if (!site.a.some((a) => LITERAL.test(a) || CONSTANT_NAME.test(a)) || !IDENT.test(site.f)) return out;
+    // A literal, a constant, an ops instance passed by address (`&hmm_walk_ops`: its `.walk_lock`),
+    // or a local only ever pointed at such instances.
+    const locals = site.a.map((a) => (IDENT.test(a) && !r.fn.params.includes(a) ? this.localInstanceConstants(r, a) : undefined));
+    if (!site.a.some((a, k) => LITERAL.test(a) || CONSTANT_NAME.test(a) || /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a) || locals[k]) || !IDENT.test(site.f)) return out;
     const c = this.table.resolve(site.f, r.file);
     if (!c || c === r) return out;
-    const facts = contextFacts(calleeEntryFacts(site.a, c.fn.params, NO_FACTS, NOTHING_PASSED), this.controlNamesOf(c));
+    const all = calleeEntryFacts(site.a, c.fn.params, NO_FACTS, NOTHING_PASSED, this.env(r).known);
+    locals.forEach((consts, k) => {
+      const p = c.fn.params[k];
+      if (consts && p) for (const [field, v] of consts) all.push(`v:${p}->${field}=${numberClass(v)}`);
+    });
+    const facts = contextFacts(all.sort(), this.controlNamesOf(c));
     if (facts.length) out.contexts = new Set(MODES.map((m) => `${MODE_CHAR[m]}${MODE_CHAR[m]}|${facts.join(';')}`));
     return out;
+  }
+
+  /**
+   * A local pointer every assignment in `r` points at a struct instance with constant members
+   * (`ops = &smaps_walk_ops`, later `ops = &smaps_shmem_walk_ops`): the members all of them agree on.
+   */
+  private localInstanceConstants(r: FnRef, name: string): Array<[string, number]> | undefined {
+    let byName = this.localInstances.get(r.id);
+    if (!byName) {
+      const known = this.env(r).known;
+      if (!known) return undefined;
+      const agreed = new Map<string, Map<string, number> | null>();
+      const take = (lhs: string, e: Expr): void => {
+        if (e.k === 'cond') return (take(lhs, e.a), take(lhs, e.b));
+        const consts = e.k === 'other' && e.addr ? known.instanceConstants(e.addr) : [];
+        const was = agreed.get(lhs);
+        if (!consts.length || was === null) return void agreed.set(lhs, null);
+        if (!was) return void agreed.set(lhs, new Map(consts));
+        const m = new Map(consts);
+        for (const [f, v] of was) if (m.get(f) !== v) was.delete(f);
+      };
+      walkStmt(r.fn.body, {
+        enter: (e) => {
+          if (e.k === 'assign' && IDENT.test(e.lhs)) {
+            if (e.op === '=') take(e.lhs, e.rhs);
+            else agreed.set(e.lhs, null);
+          }
+        },
+      });
+      byName = new Map();
+      for (const [n, m] of agreed) if (m?.size) byName.set(n, [...m]);
+      this.localInstances.set(r.id, byName);
+    }
+    return byName.get(name);
   }
 
   /** The call sites of `r` entered with argument facts `key` (its flow under them, computed once per entry computation). */

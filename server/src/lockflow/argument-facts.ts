@@ -24,6 +24,14 @@ export function looksLikeObject(name: string): boolean {
   return v;
 }
 
+/** Values the program knows of names a body uses: enumerators and the constant members of static struct instances. */
+export interface KnownValues {
+  /** `PGWALK_WRLOCK` is 1. */
+  constant(name: string): number | undefined;
+  /** `&pagemap_ops` passed on: its `.walk_lock` is PGWALK_RDLOCK, 0. */
+  instanceConstants(name: string): Array<[string, number]>;
+}
+
 /** A literal argument, cast or not: `0`, `-1`, `true`, `(bool)false`, `NULL`. */
 export const LITERAL = /^(?:\(\w+\))?\s*(-?\d+|true|false|NULL)$/;
 
@@ -78,13 +86,22 @@ function argShape(arg: string): ArgShape {
  * variable with a known value (only those in `passOn`, when given: values
  * that came in as the caller's own entry facts, not what a null check learnt).
  */
-export function argClass(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>): ValueClass | undefined {
+export function argClass(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>, known?: KnownValues): ValueClass | undefined {
   if (!arg) return undefined;
   const sh = argShape(arg);
   if (sh.literal) return sh.literal;
-  if (sh.ident && (!passOn || passOn.has(arg))) return factValue(s, sh.fact) as ValueClass | undefined;
-  return undefined;
+  if (!sh.ident) return undefined;
+  if (!passOn || passOn.has(arg)) {
+    const v = factValue(s, sh.fact) as ValueClass | undefined;
+    if (v !== undefined) return v;
+  }
+  // An enumerator (`PGWALK_RDLOCK`) is its number.
+  const c = known?.constant(arg);
+  return c === undefined ? undefined : numberClass(c);
 }
+
+/** A small number a caller chose (`n0`, `n2`): worth passing on from a struct field, unlike what a null check learnt. */
+const SMALL_INT = /^n-?\d+$/;
 
 /**
  * An argument's value class, with known protocol flag bits: a literal, a
@@ -92,19 +109,51 @@ export function argClass(arg: string | undefined, s: AbsState, passOn?: Readonly
  * (`FOLL_WRITE | FOLL_TOUCH`), or bits added to a variable (`flags | FOLL_TRIED`).
  * Other known values only of names in `passOn`, as argClass().
  */
-export function argValue(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>): ValueClass | undefined {
+export function argValue(arg: string | undefined, s: AbsState, passOn?: ReadonlySet<string>, known?: KnownValues): ValueClass | undefined {
   if (!arg) return undefined;
-  const lit = argClass(arg, s, passOn);
+  const lit = argClass(arg, s, passOn, known);
   if (lit) return lit;
   const sh = argShape(arg);
   if (sh.path) {
     const f = s.facts.length ? (factValue(s, sh.fact) as ValueClass | undefined) : undefined;
-    // Flag bits, and a flag-like local known to be 0 (`unsigned int fault_flags = 0;`), are worth passing on.
-    if (f && (f[0] === 'B' || (f === 'z' && !sh.object))) return f;
+    // Flag bits, a caller's small number (`ops->walk_lock`), and a flag-like local known to be 0
+    // (`unsigned int fault_flags = 0;`) are worth passing on.
+    if (f && (f[0] === 'B' || SMALL_INT.test(f) || (f === 'z' && !sh.object))) return f;
     return constantClass(arg);
   }
+  // `capable(CAP_SYS_NICE) ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE`: what both arms say.
+  const arms = arg.includes('?') ? ternaryArms(arg) : undefined;
+  if (arms) {
+    const [x, y] = arms.map((a) => argValue(a, s, passOn, known));
+    if (!x || !y) return undefined;
+    return x === y ? x : isBitsClass(x) || isBitsClass(y) ? joinBits(x, y) : undefined;
+  }
   if (!arg.includes('|')) return undefined;
-  return textBits(arg, (n) => argValue(n, s, passOn));
+  return textBits(arg, (n) => argValue(n, s, passOn, known));
+}
+
+/** The two arms of `c ? a : b` written as an argument (not GNU `c ?: b`); undefined for any other text. */
+export function ternaryArms(text: string): [string, string] | undefined {
+  let depth = 0;
+  let q = -1;
+  let nested = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (depth === 0 && ch === '?') {
+      if (q < 0) q = i;
+      else nested++;
+    } else if (depth === 0 && ch === ':' && q >= 0) {
+      if (nested) nested--;
+      else {
+        const a = text.slice(q + 1, i).trim();
+        const b = text.slice(i + 1).trim();
+        return a && b ? [a, b] : undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** `locked ? locked : &local_locked` with `locked` known: the branch taken. */
@@ -117,14 +166,16 @@ export function chosenArg(arg: string, s: AbsState, passOn: ReadonlySet<string>)
 }
 
 /** Facts for the callee's entry, in its own names: `v:unlock=z`, `v:vms->unlock=z`, `v:*locked=n1`. Sorted; empty when nothing is known. */
-export function calleeEntryFacts(args: readonly string[], params: readonly string[], s: AbsState, passOn: ReadonlySet<string>): string[] {
+export function calleeEntryFacts(args: readonly string[], params: readonly string[], s: AbsState, passOn: ReadonlySet<string>, known?: KnownValues): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length && i < params.length; i++) {
     const p = params[i];
     if (!p) continue;
     const a = chosenArg(args[i], s, passOn);
-    const cls = argValue(a, s, passOn);
+    const cls = argValue(a, s, passOn, known);
     if (cls && cls !== 'u') out.push(`v:${p}=${cls}`);
+    // `walk_page_range(mm, start, end, &pagemap_ops, pm)`: the instance's constant members.
+    if (known && /^&[A-Za-z_][A-Za-z0-9_]*$/.test(a)) for (const [field, v] of known.instanceConstants(a.slice(1))) out.push(`v:${p}->${field}=${numberClass(v)}`);
     if (!s.facts.length) continue;
     // Fields known of the struct passed: `&vms` (a local struct) or `vms` (a pointer); what an out-parameter points to.
     if (a.startsWith('&')) {
@@ -195,15 +246,34 @@ export function joinContexts(a: string, b: string): string {
   return out.join(';');
 }
 
+/**
+ * Whether two contexts know different values of one name (`ops->walk_lock` PGWALK_RDLOCK in one,
+ * PGWALK_WRLOCK in the other): merged, that name no longer tells their paths apart.
+ */
+export function contextsConflict(a: string, b: string): boolean {
+  if (!a || !b) return false;
+  const theirs = new Map<string, string>();
+  for (const f of b.split(';')) theirs.set(f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1));
+  for (const f of a.split(';')) {
+    const w = theirs.get(f.slice(0, f.lastIndexOf('=')));
+    if (w !== undefined && w !== f.slice(f.lastIndexOf('=') + 1)) return true;
+  }
+  return false;
+}
+
 /** Flag bits, or 0 (no bit set). */
 const flagLike = (v: string) => v === 'z' || isBitsClass(v);
 
-/** How much a context says: one per fact, and one per flag bit it knows. */
+/**
+ * How much a context says: one per fact, one more per flag bit it knows and for a known small
+ * number (`ops->walk_lock` = PGWALK_WRLOCK decides a switch), a quarter for a pointer known only
+ * to be non-NULL (it rarely decides anything).
+ */
 export function contextWeight(key: string): number {
   let n = 0;
   for (const f of key ? key.split(';') : []) {
     const v = f.slice(f.lastIndexOf('=') + 1);
-    n += 1 + (isBitsClass(v) ? knownBitCount(v as ValueClass) : 0);
+    n += v === 'p' || v === 'nz' ? 0.25 : 1 + (isBitsClass(v) ? knownBitCount(v as ValueClass) : SMALL_INT.test(v) ? 1 : 0);
   }
   return n;
 }

@@ -18,7 +18,7 @@ import {
   StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, IDENT, LITERAL, looksLikeObject } from './argument-facts';
+import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, IDENT, type KnownValues, LITERAL, looksLikeObject } from './argument-facts';
 import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
 
@@ -51,6 +51,8 @@ export interface FlowEnv {
   extraPrimitives?: ReadonlyMap<string, Primitive>;
   /** Parameters that are out-parameters worth following (`int *locked`): the function, or a callee it hands them to, reads or writes `*p`. */
   outParams?(fn: FunctionIR): readonly string[];
+  /** Enumerators and constant members of static struct instances, as the function's file sees them. */
+  known?: KnownValues;
 }
 
 /** Fact value of `*p` for an out-parameter the function has not written: "as the caller had it". */
@@ -354,6 +356,7 @@ class Flow {
   private readonly callees = new Map<string, { summary: Summary | undefined; info: CalleeInfo | undefined }>();
   private readonly primitives = new Map<Expr, Primitive | undefined>();
   private readonly callInst = new Map<Expr, number>();
+  private readonly comparisons = new Map<Expr, Extract<Expr, { k: 'cmp' }>>();
   private readonly paramFacts = new Map<string, boolean>();
   private readonly siteKeys = new Map<Expr, string>();
   /** Per call: its arguments, blanked where the callee's parameter decides nothing (null: none decides). */
@@ -589,6 +592,10 @@ class Flow {
       case 'choice':
       case 'stmt':
       case 'noreturn': {
+        if (node.cases) {
+          for (const s of input) this.eval(node.e, s, (t, v) => this.chooseCases(node.cases!, v, t, outs));
+          return outs;
+        }
         const after: AbsState[] = [];
         for (const s of input) this.eval(node.e, s, (t) => after.push(t));
         for (let i = 0; i < n; i++) outs[i] = after;
@@ -696,9 +703,12 @@ class Flow {
           if (truth(va) === true) return emit(t, 'p');
           this.shortCircuit(e.b, t, va, 'p', orValue, emit);
         });
-      case 'cmp':
-        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
-        return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, compare(e.op, e.a, va, e.b, vb))));
+      case 'cmp': {
+        // `walk_lock == PGWALK_RDLOCK`: an enumerator compares as its number.
+        const c = this.numbered(e);
+        if ((pv = pureValue(c, s)) !== undefined) return emit(s, pv);
+        return this.eval(c.a, s, (t, va) => this.eval(c.b, t, (t2, vb) => emit(t2, compare(c.op, c.a, va, c.b, vb))));
+      }
       case 'cond': {
         // `vmf ? vmf->vma : NULL` with `vmf` from a caller's argument: that arm only. Any other
         // choice runs its parts in turn and has no known value: deciding them all splits paths by
@@ -710,15 +720,29 @@ class Flow {
         if (!parts) condParts.set(e, (parts = wrapOther([e.c, e.a, e.b])));
         return this.eval(parts, s, (t) => emit(t, 'u'));
       }
-      case 'assign':
+      case 'assign': {
+        // `ops = (flags & MPOL_MF_WRLOCK) ? &lock_vma_ops : &walk_ops`: the arm the condition takes,
+        // or each on its own path, with its instance's constant members.
+        const arms = e.op === '=' && e.rhs.k === 'cond' ? [this.instanceOf(e.rhs.a), this.instanceOf(e.rhs.b)] : undefined;
+        if (e.rhs.k === 'cond' && arms?.every(Boolean) && IDENT.test(e.lhs)) {
+          return this.eval(e.rhs.c, s, (t, v) => {
+            const b = truth(v);
+            arms.forEach((addr, i) => {
+              if (b === undefined || b === (i === 0)) emit(this.pointTo(this.assign(t, e.lhs, 'p'), e.lhs, addr!), 'p');
+            });
+          });
+        }
         return this.eval(e.rhs, s, (t, v) => {
           // `fault_flags |= FAULT_FLAG_ALLOW_RETRY`, `ret |= folio_lock_or_retry(...)`: protocol bits accumulate.
           const old = () => (factValue(t, 'v:' + e.lhs) as ValueClass | undefined) ?? 'u';
           // `*flags &= ~FAULT_FLAG_UNSHARE`: the masked bits become clear, the others stay as they were.
           const cleared = e.op === '&=' && e.rhs.k === 'bits' && e.rhs.op === '~' ? constMask(e.rhs.a) : undefined;
           const nv = e.op === '=' ? v : e.op === '|=' ? orClass(old(), v) : cleared ? clearBits(old(), cleared) : 'u';
-          emit(this.assign(t, e.lhs, nv), nv);
+          const out = this.assign(t, e.lhs, nv);
+          const addr = e.op === '=' ? this.instanceOf(e.rhs) : undefined;
+          emit(addr && IDENT.test(e.lhs) ? this.pointTo(out, e.lhs, addr) : out, nv);
         });
+      }
       case 'guard': {
         const mode = guardMode(e.kind);
         if (!mode) return emit(s, 'u');
@@ -733,6 +757,52 @@ class Flow {
       case 'call':
         return this.evalSeq(e.sub ?? [], 0, s, (t, lastV) => this.call(e, t, lastV, emit));
     }
+  }
+
+  /**
+   * A switch on a known number (`switch (walk_lock)` with `walk_lock` = PGWALK_WRLOCK) enters
+   * only the matching case, or `default:` when no label matches; an unknown value or label, any.
+   */
+  private chooseCases(cases: ReadonlyArray<Expr | null>, v: ValueClass, s: AbsState, outs: AbsState[][]): void {
+    const x = v === 'z' ? 0 : /^n\d+$/.test(v) ? Number(v.slice(1)) : undefined;
+    const labels = cases.map((c) => (c ? this.asNumber(c) : null));
+    // Labels are distinct: past a known match, neither `default:` nor a label we cannot read is entered.
+    const matched = x !== undefined && labels.some((l) => l?.k === 'num' && l.v === x);
+    labels.forEach((l, i) => {
+      if (x === undefined || (l?.k === 'num' ? l.v === x : !matched)) outs[i].push(s);
+    });
+  }
+
+  /** `&smaps_walk_ops`, for a struct instance with constant members: its name. */
+  private instanceOf(e: Expr): string | undefined {
+    return e.k === 'other' && e.addr && this.env.known?.instanceConstants(e.addr).length ? e.addr : undefined;
+  }
+
+  /**
+   * `ops = &smaps_walk_ops`: the instance's constant members (`.walk_lock = PGWALK_RDLOCK`)
+   * become facts of `ops->`, passed on with it like a value the caller was given.
+   */
+  private pointTo(s: AbsState, name: string, instance: string): AbsState {
+    for (const [field, c] of this.env.known!.instanceConstants(instance)) s = withFact(s, `v:${name}->${field}`, numberClass(c));
+    this.passOn.add(name);
+    return s;
+  }
+
+  /** An enumerator as the number it stands for; any other expression as it is. */
+  private asNumber(e: Expr): Expr {
+    if (e.k !== 'id' || !this.env.known) return e;
+    const v = this.env.known.constant(e.name);
+    return v === undefined ? e : { k: 'num', v };
+  }
+
+  /** A comparison with its enumerators as numbers (made once per comparison). */
+  private numbered(e: Extract<Expr, { k: 'cmp' }>): Extract<Expr, { k: 'cmp' }> {
+    let c = this.comparisons.get(e);
+    if (!c) {
+      const [a, b] = [this.asNumber(e.a), this.asNumber(e.b)];
+      this.comparisons.set(e, (c = a === e.a && b === e.b ? e : { ...e, a, b }));
+    }
+    return c;
   }
 
   private evalSeq(list: Expr[], i: number, s: AbsState, emit: Emit, last: ValueClass = 'u'): void {
@@ -789,7 +859,7 @@ class Flow {
           this.passOn.add(x);
           const sides = [withFact(s, 'v:' + x, 'z'), withFact(s, 'v:' + x, 'nz')];
           // Worth it only when each value gives the callee a certain effect (else the split just doubles states).
-          const each = sides.map((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn)));
+          const each = sides.map((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn, this.env.known)));
           if (each.every((x) => x && !isUncertain(x))) {
             for (const t of sides) this.call(e, t, firstArgValue, emit, false);
             return;
@@ -798,7 +868,7 @@ class Flow {
         }
       }
       if (summary && summary.trans !== BOTTOM.trans && info.specialises !== false) {
-        const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn);
+        const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn, this.env.known);
         if (facts.length) summary = info.specialise(facts) ?? summary;
       }
       if (info.fieldWrites.length) s = applyFieldWrites(s, e.a, info.fieldWrites);
@@ -917,7 +987,7 @@ class Flow {
         const kept = args.map((a, k) => (info.params[k] && (controls.has(info.params[k]) || controls.has('*' + info.params[k])) ? a : ''));
         this.contextArgs.set(e, (relevant = kept.some(Boolean) ? kept : null));
       }
-      if (relevant) facts = contextFacts(calleeEntryFacts(relevant, info.params, pre, this.passOn), info.controls).filter(contextWorthy);
+      if (relevant) facts = contextFacts(calleeEntryFacts(relevant, info.params, pre, this.passOn, this.env.known), info.controls).filter(contextWorthy);
     }
     if (facts.length && !site.contexts) {
       // Paths recorded before this one brought no facts.

@@ -37,6 +37,8 @@ const LOCK_NOTE = /mmap_(lock|sem)|mmap lock|mmap semaphore/i;
 class FileBuilder {
   errorsInFn = 0;
   notes: string[] = [];
+  /** Struct instances a body defines `static` (mlock_vma_pages_range()'s `mlock_walk_ops`), registered like file-level ones. */
+  localCallbacks: CallbackRegistration[] = [];
 
   expr(n: SyntaxNode | null, depth: number): Expr {
     if (!n) return { k: 'other', subs: [] };
@@ -65,6 +67,7 @@ class FileBuilder {
         // `*locked`: the value an out-parameter points to, a name of its own; `&x` passes x on.
         const argNode = n.childForFieldName('argument');
         if (n.childForFieldName('operator')?.text === '*' && argNode && /^[A-Za-z_][A-Za-z0-9_]*$/.test(argNode.text)) return { k: 'id', name: '*' + argNode.text };
+        if (n.childForFieldName('operator')?.text === '&' && argNode?.type === 'identifier') return { k: 'other', subs: [], addr: argNode.text };
         return wrapOther([this.expr(argNode, d)]);
       }
       case 'binary_expression': {
@@ -192,6 +195,7 @@ class FileBuilder {
         return { k: 'expr', at, e: this.expr(e, d), text: firstLine(n.text) };
       }
       case 'declaration': {
+        if (named(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static')) collectCallbacks(n, this.localCallbacks);
         const subs: Expr[] = [];
         for (const c of named(n)) {
           if (c.type !== 'init_declarator') continue;
@@ -251,7 +255,7 @@ class FileBuilder {
       case 'case_statement': {
         const value = n.childForFieldName('value');
         const kids = n.namedChildren.filter((c) => c !== null && c.id !== value?.id);
-        return { k: 'case', at, isDefault: !value, s: this.block(kids, d) };
+        return { k: 'case', at, isDefault: !value, ...(value ? { v: this.expr(value, d) } : {}), s: this.block(kids, d) };
       }
       case 'break_statement':
         return { k: 'break', at };
@@ -465,6 +469,8 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
   const functions: FunctionIR[] = [];
   const callbacks: CallbackRegistration[] = [];
   const macros: Array<{ name: string; calls: string[] }> = [];
+  const enums: Array<[string, number]> = [];
+  const enumFields: Array<[string, string]> = [];
   const errorLines: number[] = [];
   let errorBytes = 0;
 
@@ -519,6 +525,14 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
         }
         case 'declaration':
           collectCallbacks(c, callbacks);
+          collectEnums(c, enums);
+          collectEnumFields(c, enumFields);
+          break;
+        case 'enum_specifier':
+        case 'struct_specifier':
+        case 'type_definition':
+          collectEnums(c, enums);
+          collectEnumFields(c, enumFields);
           break;
         case 'preproc_function_def': {
           const name = c.childForFieldName('name')?.text;
@@ -598,12 +612,60 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
     };
     walk(root, 0);
   }
-  return { file, functions, callbacks, errorLines, errorBytes, bytes, notes: b.notes, ...(macros.length ? { macros } : {}) };
+  callbacks.push(...b.localCallbacks);
+  return { file, functions, callbacks, errorLines, errorBytes, bytes, notes: b.notes, ...(macros.length ? { macros } : {}), ...(enums.length ? { enums } : {}), ...(enumFields.length ? { enumFields } : {}) };
 }
 
 /** `static const struct vm_operations_struct foo_ops = { .close = foo_close, ... };` */
 /** Words a macro body calls that are not functions: C keywords and type operators. */
 const MACRO_NOISE = new Set(['if', 'while', 'for', 'switch', 'return', 'sizeof', 'typeof', '__typeof__', '__typeof', 'defined', 'do', '_Generic', 'offsetof', 'container_of', 'likely', 'unlikely', 'BUILD_BUG_ON', '__same_type', '__force']);
+
+/**
+ * Enumerators of an `enum X { A = 0, B, C = 1 << 2 }` at file level (alone, in a declaration or a
+ * typedef): values written as integers, shifts and sums of them, or the one before plus one.
+ */
+function collectEnums(n: SyntaxNode, out: Array<[string, number]>): void {
+  const spec = n.type === 'enum_specifier' ? n : named(n).find((c) => c.type === 'enum_specifier');
+  const list = spec?.childForFieldName('body');
+  if (!list) return;
+  let next: number | undefined = 0;
+  for (const e of named(list)) {
+    if (e.type !== 'enumerator') continue;
+    const name = e.childForFieldName('name')?.text;
+    const value = e.childForFieldName('value');
+    const v: number | undefined = value ? constantValue(value.text) : next;
+    if (name && v !== undefined) out.push([name, v]);
+    next = v === undefined ? undefined : v + 1;
+  }
+}
+
+/**
+ * Members of enum type in a struct defined at file level (`struct mm_walk_ops { ... enum
+ * page_walk_lock walk_lock; }`): an instance that does not initialise one holds 0 there.
+ */
+function collectEnumFields(n: SyntaxNode, out: Array<[string, string]>): void {
+  const spec = n.type === 'struct_specifier' ? n : named(n).find((c) => c.type === 'struct_specifier');
+  const struct = spec?.childForFieldName('name')?.text;
+  const body = spec?.childForFieldName('body');
+  if (!struct || !body) return;
+  for (const f of named(body)) {
+    if (f.type !== 'field_declaration' || f.childForFieldName('type')?.type !== 'enum_specifier') continue;
+    const d = f.childForFieldName('declarator');
+    if (d?.type === 'field_identifier') out.push([struct, d.text]);
+  }
+}
+
+/** `12`, `0x10`, `1 << 3`, `(4 + 1)`: a small integer constant expression; undefined for anything else. */
+function constantValue(text: string): number | undefined {
+  const t = text.replace(/[()\s]|[uUlL]+\b/g, '');
+  const m = /^(0x[0-9a-fA-F]+|\d+)(?:(<<|\+|-)(0x[0-9a-fA-F]+|\d+))?$/.exec(t);
+  if (!m) return undefined;
+  const a = Number(m[1]);
+  if (!m[2]) return Number.isSafeInteger(a) ? a : undefined;
+  const b = Number(m[3]);
+  const v = m[2] === '<<' ? (b < 31 ? a * 2 ** b : NaN) : m[2] === '+' ? a + b : a - b;
+  return Number.isSafeInteger(v) ? v : undefined;
+}
 
 function collectCallbacks(decl: SyntaxNode, out: CallbackRegistration[]): void {
   const type = decl.childForFieldName('type');
@@ -620,7 +682,8 @@ function collectCallbacks(decl: SyntaxNode, out: CallbackRegistration[]): void {
       const des = pair.childForFieldName('designator');
       const value = pair.childForFieldName('value');
       const member = des?.type === 'field_designator' ? named(des)[0]?.text : undefined;
-      const fn = value?.type === 'identifier' ? value.text : value?.type === 'pointer_expression' ? named(value)[0]?.text : undefined;
+      // A function's name, or an enumerator or number for a constant member (`.walk_lock = PGWALK_RDLOCK`).
+      const fn = value?.type === 'identifier' || value?.type === 'number_literal' ? value.text : value?.type === 'pointer_expression' ? named(value)[0]?.text : undefined;
       if (member && fn) out.push({ struct, member, fn, at: span(pair), ...(instance ? { instance } : {}) });
     }
   }

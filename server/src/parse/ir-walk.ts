@@ -88,7 +88,7 @@ export function walkStmt(s: Stmt | undefined, v: IrVisitor): void {
       walkStmt(s.body, v);
       return;
     case 'switch':
-      walkExpr(s.c, v);
+      walkExpr(s.c, v, true);
       walkStmt(s.body, v);
       return;
     case 'label':

@@ -27,7 +27,8 @@ export type Expr =
   /** A `guard(mmap_read_lock)(mm)`-style scoped acquire used as an expression statement. */
   | { k: 'guard'; kind: string; arg: string; at: Span }
   /** Anything else: only the calls inside it matter, in evaluation order; `kills` are names it writes. */
-  | { k: 'other'; subs: Expr[]; kills?: string[] };
+  /** `addr`: the name whose address this is (`&smaps_walk_ops`), for an ops instance's constant members. */
+  | { k: 'other'; subs: Expr[]; kills?: string[]; addr?: string };
 
 export type Stmt =
   | { k: 'block'; at: Span; s: Stmt[] }
@@ -41,7 +42,8 @@ export type Stmt =
   /** `scoped_guard(mmap_read_lock, mm) { ... }`: the lock is held inside body only. */
   | { k: 'scoped'; at: Span; kind: string; arg: string; body: Stmt }
   | { k: 'switch'; at: Span; c: Expr; body: Stmt }
-  | { k: 'case'; at: Span; isDefault: boolean; s: Stmt[] }
+  /** `v`: the label's value (`case PGWALK_WRLOCK:`), absent for `default:`. */
+  | { k: 'case'; at: Span; isDefault: boolean; v?: Expr; s: Stmt[] }
   | { k: 'break'; at: Span }
   | { k: 'continue'; at: Span }
   | { k: 'return'; at: Span; e?: Expr; text: string }
@@ -102,4 +104,8 @@ export interface FileIR {
    * ({ ... __untagged_addr_remote(mm, __addr); })`): the names their bodies call.
    */
   macros?: Array<{ name: string; calls: string[] }>;
+  /** Enumerators defined at file level with a value known from the text (`PGWALK_WRLOCK = 1`, or the one before plus one). */
+  enums?: Array<[string, number]>;
+  /** Struct members of enum type (`['mm_walk_ops', 'walk_lock']`): 0 in an instance that leaves them out. */
+  enumFields?: Array<[string, string]>;
 }

@@ -52,6 +52,8 @@ export const PROTOCOL_BITS: readonly string[] = [
   'FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_RETRY_NOWAIT', 'FAULT_FLAG_TRIED', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_VMA_LOCK', 'FAULT_FLAG_WRITE',
   'FOLL_UNLOCKABLE', 'FOLL_NOWAIT', 'FOLL_TRIED',
   'VM_FAULT_RETRY', 'VM_FAULT_COMPLETED',
+  // mm/mempolicy.c: queue_pages_range() walks with the ops that write-lock each VMA.
+  'MPOL_MF_WRLOCK',
 ];
 
 /** Macros that stand for several protocol bits (include/linux/mm.h). */
@@ -70,4 +72,4 @@ export const VM_FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** Name prefixes of the flag families above: any other member is a constant without protocol bits. */
-export const PROTOCOL_FAMILIES: readonly string[] = ['FAULT_FLAG_', 'FOLL_', 'VM_FAULT_'];
+export const PROTOCOL_FAMILIES: readonly string[] = ['FAULT_FLAG_', 'FOLL_', 'VM_FAULT_', 'MPOL_MF_'];
