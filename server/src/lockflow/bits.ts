@@ -6,7 +6,7 @@
  *   `B+FOLL_UNLOCKABLE,-FOLL_NOWAIT` one bit known set, one known clear, the rest unknown
  * Bits outside the protocol set are never tracked; `B#` says nothing of them.
  */
-import { PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES, VM_FAULT_ERROR_CODES } from '../parse/kernel-macros';
+import { EXCLUSIVE_PROTOCOL_BITS, PROTOCOL_BIT_ALIASES, PROTOCOL_BITS, PROTOCOL_FAMILIES, VM_FAULT_ERROR_CODES } from '../parse/kernel-macros';
 import type { Expr } from '../parse/ir';
 import type { ValueClass } from './modes';
 
@@ -185,6 +185,13 @@ export function learnBits(v: ValueClass | undefined, mask: Mask, set: boolean): 
   if (b.exact) return bitsClass(b);
   // `if (ret & VM_FAULT_OOM)` failing clears that code, not the others of its group.
   for (const bit of mask.on) if (set || !mask.lumped?.includes(bit)) (set ? b.on : b.off).add(bit);
+  // `if (flags & FOLL_NOWAIT)` taken: FOLL_TRIED is clear there (EXCLUSIVE_PROTOCOL_BITS).
+  if (set && mask.on.length === 1) {
+    for (const [x, y] of EXCLUSIVE_PROTOCOL_BITS) {
+      const other = mask.on[0] === x ? y : mask.on[0] === y ? x : undefined;
+      if (other && !b.on.has(other)) b.off.add(other);
+    }
+  }
   return bitsClass(b);
 }
 

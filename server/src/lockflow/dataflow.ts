@@ -401,7 +401,15 @@ class Flow {
     const seen = (f: string) => f.startsWith('v:*') || returned.has(f.slice(0, f.lastIndexOf('=') + 1));
     // Protocol flag words (`fault_flags` = 0, then B#+FAULT_FLAG_TRIED) survive widening: they decide the callees' lock effects, in few values.
     const bits = (f: string) => f[f.lastIndexOf('=') + 1] === 'B' || this.bitVars.has(f.slice(2, f.lastIndexOf('=')));
-    this.dropAt = [() => false, remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f) && !bits(f)), (f) => !f.startsWith('x:') && !keep.has(f) && !bits(f)];
+    // So do facts about an out-parameter itself (`locked` non-NULL): whether `*locked = 0` happens
+    // when the lock is dropped (follow_hugetlb_page()'s `if (locked && ...)` after its fault loop).
+    const outPtrs = new Set((env.outParams?.(fn) ?? []).map((p) => `v:${p}=`));
+    const outPtr = (f: string) => outPtrs.size > 0 && outPtrs.has(f.slice(0, f.lastIndexOf('=') + 1));
+    this.dropAt = [
+      () => false,
+      remembered((f) => !f.startsWith('x:') && !keep.has(f) && !seen(f) && !bits(f) && !outPtr(f)),
+      (f) => !f.startsWith('x:') && !keep.has(f) && !bits(f) && !outPtr(f),
+    ];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
   }
 
@@ -768,8 +776,11 @@ class Flow {
     const labels = cases.map((c) => (c ? this.asNumber(c) : null));
     // Labels are distinct: past a known match, neither `default:` nor a label we cannot read is entered.
     const matched = x !== undefined && labels.some((l) => l?.k === 'num' && l.v === x);
+    // A value known only to be non-zero, or an error (`faultin_page()` returning -EBUSY), enters no
+    // `case 0:` (nor, an error, any case of a non-negative number).
+    const excluded = (n: number) => (v === 'e' ? n >= 0 : (v === 'nz' || v === 'p') && n === 0);
     labels.forEach((l, i) => {
-      if (x === undefined || (l?.k === 'num' ? l.v === x : !matched)) outs[i].push(s);
+      if (x === undefined ? !(l?.k === 'num' && excluded(l.v)) : l?.k === 'num' ? l.v === x : !matched) outs[i].push(s);
     });
   }
 
@@ -1098,6 +1109,9 @@ function applyOuts(s: AbsState, pre: AbsState, outs: string, args: readonly stri
       if (!target) continue;
       const v = o.slice(eq + 1);
       t = withFact(t, 'v:' + target, v === UNCHANGED ? factValue(pre, 'v:' + target) : v);
+      // The callee wrote `*locked`: on this path the caller's `locked` is not NULL (so its own
+      // `if (locked && *locked == 0)` after follow_hugetlb_page() dropped the lock is taken).
+      if (v !== UNCHANGED && target[0] === '*' && alternatives(args[k]).length === 1 && factValue(t, 'v:' + a) === undefined) t = withFact(t, 'v:' + a, 'nz');
     }
   }
   return t;

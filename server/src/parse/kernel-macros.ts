@@ -56,6 +56,16 @@ export const PROTOCOL_BITS: readonly string[] = [
   'MPOL_MF_WRLOCK',
 ];
 
+/**
+ * Protocol bits never set together: GUP sets FOLL_TRIED (and the fault paths FAULT_FLAG_TRIED)
+ * only when retrying after the lock was dropped, which a FOLL_NOWAIT (FAULT_FLAG_RETRY_NOWAIT)
+ * fault never does. A path that learns one set knows the other clear.
+ */
+export const EXCLUSIVE_PROTOCOL_BITS: ReadonlyArray<readonly [string, string]> = [
+  ['FOLL_NOWAIT', 'FOLL_TRIED'],
+  ['FAULT_FLAG_RETRY_NOWAIT', 'FAULT_FLAG_TRIED'],
+];
+
 /** Macros that stand for several protocol bits (include/linux/mm.h). */
 export const PROTOCOL_BIT_ALIASES: ReadonlyMap<string, readonly string[]> = new Map([
   ['FAULT_FLAG_DEFAULT', ['FAULT_FLAG_ALLOW_RETRY', 'FAULT_FLAG_KILLABLE', 'FAULT_FLAG_INTERRUPTIBLE']],
