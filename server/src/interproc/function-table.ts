@@ -141,8 +141,9 @@ export class FunctionTable {
   }
 
   /**
-   * The members of a struct instance initialised at file level in `file` whose values are
-   * enumerators (`static const struct mm_walk_ops pagemap_ops = { .walk_lock = PGWALK_RDLOCK }`).
+   * The members of a struct instance defined in `file` (at file level, or `static` in a function)
+   * whose values are enumerators or numbers (`static const struct mm_walk_ops pagemap_ops = {
+   * .walk_lock = PGWALK_RDLOCK }`), and 0 for each member of enum type it leaves out.
    */
   instanceConstants(name: string, file: string): Array<[string, number]> {
     if (!this.instances) {

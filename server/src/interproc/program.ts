@@ -12,10 +12,10 @@ import { type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
+import { PROTOCOL_FAMILIES } from '../parse/kernel-macros';
 import { contradicts, negateCondition } from '../parse/pp-conditions';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { proseRequirement } from './documented-context';
-import { PROTOCOL_FAMILIES } from '../parse/kernel-macros';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
 
 /** Why a mode can be held when a function starts. */
@@ -480,11 +480,11 @@ export class Program {
         if (e.k === 'cond') walkExpr(e.c, { enter: visit });
         if (e.k !== 'id') return;
         for (const b of bitsNamed(e.name)) {
-            let k = bitNo.get(b);
-            if (k === undefined) {
-              bitNo.set(b, (k = names.length));
-              names.push(b);
-            }
+          let k = bitNo.get(b);
+          if (k === undefined) {
+            bitNo.set(b, (k = names.length));
+            names.push(b);
+          }
           m |= 1 << k;
         }
       };
@@ -1421,12 +1421,10 @@ export class Program {
   private localInstanceConstants(r: FnRef, name: string): Array<[string, number]> | undefined {
     let byName = this.localInstances.get(r.id);
     if (!byName) {
-      const known = this.env(r).known;
-      if (!known) return undefined;
       const agreed = new Map<string, Map<string, number> | null>();
       const take = (lhs: string, e: Expr): void => {
         if (e.k === 'cond') return (take(lhs, e.a), take(lhs, e.b));
-        const consts = e.k === 'other' && e.addr ? known.instanceConstants(e.addr) : [];
+        const consts = e.k === 'other' && e.addr ? this.table.instanceConstants(e.addr, r.file) : [];
         const was = agreed.get(lhs);
         if (!consts.length || was === null) return void agreed.set(lhs, null);
         if (!was) return void agreed.set(lhs, new Map(consts));

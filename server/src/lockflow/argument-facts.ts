@@ -101,7 +101,7 @@ export function argClass(arg: string | undefined, s: AbsState, passOn?: Readonly
 }
 
 /** A small number a caller chose (`n0`, `n2`): worth passing on from a struct field, unlike what a null check learnt. */
-const SMALL_INT = /^n-?\d+$/;
+const SMALL_INT = /^n\d+$/;
 
 /**
  * An argument's value class, with known protocol flag bits: a literal, a
