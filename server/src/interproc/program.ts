@@ -72,6 +72,9 @@ function passedName(arg: string): string | undefined {
 /** An argument that carries protocol flag bits, an out-parameter's address, or a choice between them. */
 const PROTOCOL_ARG = new RegExp(`\\b(?:${PROTOCOL_FAMILIES.join('|')})[A-Z_]+|^&[A-Za-z_]\\w*$|\\?.*:\\s*&`);
 
+/** A stored entry source's one mode (shared, never changed). */
+const ONE_MODE: Record<Mode, Mode[]> = { none: ['none'], read: ['read'], write: ['write'] };
+
 /** A function with no lock effect holds at each call what it was entered with (shared, never mutated). */
 const PASS_THROUGH: Record<Mode, Set<Mode>> = { none: new Set(['none']), read: new Set(['read']), write: new Set(['write']) };
 
@@ -975,7 +978,7 @@ export class Program {
       const out: Array<{ param: string; fn: FnRef }> = [];
       site.a.forEach((a, k) => {
         const param = w.fn.params[k];
-        if (!param || !w.calls.has(param) || !/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || caller.fn.params.includes(a)) return;
+        if (!param || !w.calls.includes(param) || !/^&?[A-Za-z_][A-Za-z0-9_]*$/.test(a) || caller.fn.params.includes(a)) return;
         const fn = this.table.resolve(a.replace(/^&/, ''), caller.file);
         if (fn && fn !== w) out.push({ param, fn });
       });
@@ -1157,7 +1160,7 @@ export class Program {
         if (!list) m.set(mode, (list = []));
         const same = list.find((x) => x.callerId === src.callerId && x.at?.[0] === src.at?.[0] && x.kind === src.kind);
         if (!same && list.length < 50) {
-          const stored = { ...src, modes: [mode] };
+          const stored = { ...src, modes: ONE_MODE[mode] };
           list.push(stored);
           if (stored.callerId) {
             const byCaller = this.sourcesByCaller.get(stored.callerId);
