@@ -72,6 +72,9 @@ function passedName(arg: string): string | undefined {
 /** An argument that carries protocol flag bits, an out-parameter's address, or a choice between them. */
 const PROTOCOL_ARG = new RegExp(`\\b(?:${PROTOCOL_FAMILIES.join('|')})[A-Z_]+|^&[A-Za-z_]\\w*$|\\?.*:\\s*&`);
 
+/** localInstanceConstants() of a function with no such local (shared, never changed). */
+const NO_LOCAL_INSTANCES = new Map<string, Array<[string, number]>>();
+
 /** A stored entry source's one mode (shared, never changed). */
 const ONE_MODE: Record<Mode, Mode[]> = { none: ['none'], read: ['read'], write: ['write'] };
 
@@ -1442,8 +1445,12 @@ export class Program {
           }
         },
       });
-      byName = new Map();
-      for (const [n, m] of agreed) if (m?.size) byName.set(n, [...m]);
+      byName = NO_LOCAL_INSTANCES;
+      for (const [n, m] of agreed) {
+        if (!m?.size) continue;
+        if (byName === NO_LOCAL_INSTANCES) byName = new Map();
+        byName.set(n, [...m]);
+      }
       this.localInstances.set(r.id, byName);
     }
     return byName.get(name);

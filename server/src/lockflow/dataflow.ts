@@ -55,6 +55,9 @@ export interface FlowEnv {
   known?: KnownValues;
 }
 
+/** A flow's violatedEntries when it has none (shared by most flows: never changed). */
+const NO_VIOLATIONS: FlowResult['violatedEntries'] = new Map();
+
 /** Fact value of `*p` for an out-parameter the function has not written: "as the caller had it". */
 export const UNCHANGED = '@';
 
@@ -558,10 +561,12 @@ class Flow {
       exits,
       events: this.events,
       sites: [...this.sites.values()],
-      violatedEntries: new Map([...this.violated].filter(([m]) => {
-        const ex = exits.filter((s) => s.entry === m);
-        return ex.length > 0 && ex.every((s) => s.facts.includes(VIOLATED));
-      })),
+      violatedEntries: this.violated.size
+        ? new Map([...this.violated].filter(([m]) => {
+          const ex = exits.filter((s) => s.entry === m);
+          return ex.length > 0 && ex.every((s) => s.facts.includes(VIOLATED));
+        }))
+        : NO_VIOLATIONS,
       notes: this.notes,
     };
   }
