@@ -118,10 +118,11 @@ for (const ver of ['6.12', '6.1'] as const) {
 }
 
 /**
- * The goal, 90%, where it is met (6.12: 40/44); elsewhere the measured figure minus a margin,
- * to raise as the engine improves (6.1: 27/31, 87.1%; two of its four misses are a real 6.1 problem).
+ * The measured figures less a margin that no lost site fits in, to raise as the engine improves.
+ * 6.12: 41/44, 93.2% (the goal, 90%, is met); 6.1: 27/31, 87.1% (two of its four misses are a
+ * real 6.1 problem).
  */
-const ASSERT_FLOOR: Record<string, number> = { '6.12': 90, '6.1': 85 };
+const ASSERT_FLOOR: Record<string, number> = { '6.12': 92, '6.1': 85 };
 
 describe('linux 6.12 mm/ baseline', () => {
   it('the diagnostics on mm/ are exactly the reviewed baseline (npm run baseline after a deliberate change)', async (t) => {

@@ -9,6 +9,7 @@
  */
 import type { CallbackRegistration, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkStmt } from '../parse/ir-walk';
+import { contradicts } from '../parse/pp-conditions';
 import { isPrimitiveName } from '../lockflow/primitives';
 
 export interface FnRef {
@@ -189,6 +190,26 @@ export class FunctionTable {
     const list = this.byName.get(name);
     if (!list) return [];
     return list.filter((r) => !r.fn.isStatic || r.file === fromFile || r.file.endsWith('.h'));
+  }
+
+  /**
+   * The definition a call means where conditions `conds` hold (`!CONFIG_PER_VMA_LOCK`): the default
+   * one, unless its `#if`s contradict them; then the best ranked one whose do not.
+   */
+  resolveUnder(name: string, fromFile: string, conds: readonly string[]): FnRef | undefined {
+    const fits = (r: FnRef) => !r.fn.pp.some((p) => conds.some((c) => contradicts(c, p)));
+    const d = this.resolve(name, fromFile);
+    if (!d || fits(d)) return d;
+    let best: FnRef | undefined;
+    let bestScore = Infinity;
+    for (const c of this.visible(name, fromFile)) {
+      const score = fits(c) ? this.rank(c, fromFile) : Infinity;
+      if (score < bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    return best ?? d;
   }
 
   /** The definition a call to `name` from `fromFile` means under the default configuration. */

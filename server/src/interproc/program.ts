@@ -144,7 +144,7 @@ export class Program {
   readonly sites = new Map<string, SiteStates[]>();
   /** Callback registrations resolved to definitions: function id -> `struct.member` names. */
   readonly registeredAs = new Map<string, Array<{ struct: string; member: string; file: string; at: Span }>>();
-  stats = { functions: 0, analysed: 0, reanalyses: 0, specialised: 0, phase2: 0, contexts: 0, summaryMs: 0, entryMs: 0 };
+  stats = { functions: 0, analysed: 0, reanalyses: 0, specialised: 0, phase2: 0, contexts: 0, configured: 0, summaryMs: 0, entryMs: 0 };
 
   constructor(readonly options: ProgramOptions = {}) {
     this.table = new FunctionTable(options);
@@ -166,6 +166,8 @@ export class Program {
   private lineSpecialised: Map<string, Summary> | undefined;
   /** Per function, the in-body `#if` conditions around each call (by `line:col`), for excludedByConfig. */
   private readonly callConditions = new Map<string, Map<string, string[]>>();
+  /** A caller's flow as another configuration builds it, by caller and conditions (during computeEntries only). */
+  private readonly configuredFlows = new Map<string, FlowResult>();
   /** Per function, its locals only ever pointed at struct instances with constant members, and the members they agree on. */
   private readonly localInstances = new Map<string, Map<string, Array<[string, number]>>>();
   /**
@@ -190,15 +192,20 @@ export class Program {
   private readonly protocolUsers = new Map<string, boolean>();
   private readonly outParams = new Map<string, readonly string[]>();
 
-  env(ref: FnRef): FlowEnv {
+  /**
+   * What a flow of `ref` asks of the program. `conds`: analysed as a configuration where they hold
+   * builds it (`!CONFIG_PER_VMA_LOCK`: `move_pages()` calling the `#else` `uffd_move_lock()`).
+   */
+  env(ref: FnRef, conds?: readonly string[]): FlowEnv {
+    const resolve = (name: string) => (conds ? this.table.resolveUnder(name, ref.file, conds) : this.table.resolve(name, ref.file));
     return {
       summary: (callee: string) => {
-        const r = this.table.resolve(callee, ref.file);
+        const r = resolve(callee);
         if (!r) return undefined;
         return this.summaries.get(r.id) ?? (this.pending.has(r.id) ? BOTTOM : this.constantSummary(r));
       },
       callee: (name: string) => {
-        const r = this.table.resolve(name, ref.file);
+        const r = resolve(name);
         if (!r) return undefined;
         return { params: r.fn.params, fieldWrites: this.fieldWritesOf(r), specialise: (facts: string[]) => this.specialise(r, facts), specialises: this.maySpecialise(r), predicate: this.predicateOf(r), controls: this.controlNamesOf(r) };
       },
@@ -1204,8 +1211,12 @@ export class Program {
     // reach it when its configuration is built, so it is entered as its default twin is.
     const twins: Array<{ r: FnRef; twin: FnRef }> = [];
     for (const r of all) {
-      if (hasCallers.has(r.id) || r.fn.syscall || (r.fn.isStatic && !r.file.endsWith('.h'))) continue;
-      const twin = (this.table.byName.get(r.fn.name) ?? []).find((t) => t !== r && hasCallers.has(t.id) && !(t.fn.isStatic && !t.file.endsWith('.h')));
+      if (hasCallers.has(r.id) || r.fn.syscall) continue;
+      // A file's own static function twinned under `#ifdef`/`#else` (userfaultfd.c's uffd_move_unlock()).
+      const local = r.fn.isStatic && !r.file.endsWith('.h');
+      const twin = (this.table.byName.get(r.fn.name) ?? []).find((t) => t !== r && hasCallers.has(t.id) && (local
+        ? t.file === r.file && configConditions(r, t).length > 0
+        : !(t.fn.isStatic && !t.file.endsWith('.h'))));
       if (twin) twins.push({ r, twin });
     }
     const twinIds = new Set(twins.map((t) => t.r.id));
@@ -1328,10 +1339,23 @@ export class Program {
       // The twin's own sources, so that the chain behind a mode leads to real callers; not a call
       // compiled only where this definition is not (`process_vma_walk_lock()`'s calls under
       // `#ifdef CONFIG_PER_VMA_LOCK` never reach the `#else` vma_assert_write_locked()).
+      // A caller that calls other functions twinned the same way is analysed as that configuration
+      // builds it: `move_pages()` calls the `#else` `uffd_move_lock()`, which takes mmap_lock, so the
+      // `#else` `uffd_move_unlock()` is entered holding it.
+      const conds = configConditions(r, twin);
+      const configured = new Set<string>();
       for (const [mode, srcs] of this.entries.get(twin.id) ?? []) {
         if (allowed && !allowed.has(mode)) continue;
         for (const src of srcs) {
           if (src.kind !== 'root' && src.callerId && src.at && this.excludedByConfig(r, src.callerId, src.at)) continue;
+          const key = src.kind !== 'root' && src.callerId && src.at && conds.length ? `${src.callerId}@${src.at[0]}:${src.at[1]}` : undefined;
+          if (key && configured.has(key)) continue;
+          const modes = key ? this.modesUnder(src.callerId!, src.at!, r.fn.name, conds) : undefined;
+          if (key && modes) {
+            configured.add(key);
+            if (modes.length) add(r, { ...src, modes, via: `in place of ${twin.file}:${twin.fn.at[0]}, with ${src.caller}() as a configuration with ${conds.join(' && ')} builds it` });
+            continue;
+          }
           add(r, src.kind === 'root' ? src : { ...src, via: `in place of ${twin.file}:${twin.fn.at[0]}, which the default configuration builds` });
         }
       }
@@ -1352,6 +1376,7 @@ export class Program {
     }
     this.contexts.clear();
     this.contextSites.clear();
+    this.configuredFlows.clear();
     this.contextSpecialised = undefined;
     this.specialisedCount.clear();
     for (const [id, n] of budget) this.specialisedCount.set(id, n);
@@ -1528,11 +1553,53 @@ export class Program {
     return around.some((c) => r.fn.pp.some((p) => contradicts(c, p)));
   }
 
+  /**
+   * The modes a caller holds at its call of `name` (at `at`) where `conds` hold, when other calls
+   * of it mean other definitions there and that changes what it holds at this call; undefined
+   * otherwise (the default configuration's answer stands, with its argument contexts).
+   */
+  private modesUnder(callerId: string, at: Span, name: string, conds: readonly string[]): Mode[] | undefined {
+    const caller = this.table.byId.get(callerId);
+    if (!caller) return undefined;
+    // Only a callee whose other definition does something else to the lock can change what it holds.
+    const lockEffect = (d: FnRef | undefined) => (d ? this.summaries.get(d.id) : undefined);
+    const differs = caller.sites.some((s) => {
+      if (!IDENT.test(s.f) || s.f === name) return false;
+      const there = this.table.resolveUnder(s.f, caller.file, conds);
+      const here = this.table.resolve(s.f, caller.file);
+      if (there === here) return false;
+      const a = lockEffect(there);
+      const b = lockEffect(here);
+      return a !== b && !(a && b && sameTrans(a, b));
+    });
+    if (!differs) return undefined;
+    const held = (flow: FlowResult) => {
+      const site = flow.sites.find((s) => s.callee === name && s.at[0] === at[0] && s.at[1] === at[1]);
+      const out = new Set<Mode>();
+      for (const e of this.entryModes(caller)) for (const m of site?.byEntry[e] ?? []) out.add(m);
+      return MODES.filter((m) => out.has(m));
+    };
+    const key = `${callerId}|${conds.join('&&')}`;
+    let flow = this.configuredFlows.get(key);
+    if (!flow) {
+      this.stats.configured++;
+      this.configuredFlows.set(key, (flow = analyseFunction(caller.fn, this.env(caller, conds))));
+    }
+    const there = held(flow);
+    const here = held(this.flow(caller));
+    return there.join() === here.join() ? undefined : there;
+  }
+
   /** Entry modes of a function, sorted. */
   entryModes(ref: FnRef): Mode[] {
     const m = this.entries.get(ref.id);
     return m ? MODES.filter((x) => m.has(x)) : ['none'];
   }
+}
+
+/** `r`'s `#if` conditions that contradict one of `twin`'s: what builds `r` instead of `twin`. */
+function configConditions(r: FnRef, twin: FnRef): string[] {
+  return r.fn.pp.filter((c) => twin.fn.pp.some((p) => contradicts(c, p)));
 }
 
 /** A set of functions popped lowest rank first (a binary heap). */
