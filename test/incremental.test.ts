@@ -32,6 +32,8 @@ describe('incremental re-analysis', () => {
     { name: 'a comment line added above everything', file: 'mm/callbacks.c', edit: (t) => '/* a new first line */\n' + t, expectRecompute: false },
     { name: 'a statement with no lock effect added inside exit_mmap', file: 'mm/callbacks.c', edit: (t) => t.replace('\tunmap_all(mm);', '\tunmap_all(mm);\n\tcount_all(mm);'), expectRecompute: false },
     { name: 'the write lock removed from the exit path', file: 'mm/callbacks.c', edit: (t) => t.replace('\tmmap_write_lock(mm);\n\tvma = first_vma(mm);', '\tvma = first_vma(mm);'), expectRecompute: true },
+    { name: 'an enumerator given another value', file: 'mm/pagewalk.c', edit: (t) => t.replace('\tPW_WRLOCK = 1,', '\tPW_WRLOCK = 0,'), expectRecompute: true },
+    { name: "an ops table's .walk_lock changed", file: 'mm/pagewalk.c', edit: (t) => t.replace('\t.walk_lock = PW_WRLOCK,', '\t.walk_lock = PW_RDLOCK,'), expectRecompute: true },
     { name: 'a new close callback registered', file: 'mm/conditional.c', edit: (t) => t + '\nstatic void late_close(struct vm_area_struct *vma)\n{\n\tmmap_write_lock(vma->vm_mm);\n\tmmap_write_unlock(vma->vm_mm);\n}\n\nstatic const struct vm_operations_struct late_ops = {\n\t.close = late_close,\n};\n', expectRecompute: true },
   ];
 

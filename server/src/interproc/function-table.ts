@@ -43,8 +43,10 @@ export class FunctionTable {
   readonly callbacks: Array<CallbackRegistration & { file: string }> = [];
   /** Enumerators by name, with the file of each definition (an architecture's copy may differ). */
   private readonly enums = new Map<string, Array<{ file: string; v: number }>>();
+  /** Enumerator names each file defines (what removing it takes out of `enums`). */
+  private readonly enumNames = new Map<string, string[]>();
   /** Struct members of enum type, with the file of the struct's definition. */
-  private readonly enumFields: Array<{ file: string; struct: string; member: string }> = [];
+  private enumFields: Array<{ file: string; struct: string; member: string }> = [];
   /** Function-like macros wrapping one call, by name: `untagged_addr_remote` -> `__untagged_addr_remote`. */
   private readonly macros = new Map<string, Array<{ file: string; calls: string[] }>>();
   /** The API's own inline definitions (mmap_write_unlock() calling vma_end_write_all()): their calls, by file. */
@@ -87,14 +89,27 @@ export class FunctionTable {
       else this.byName.set(fn.name, [ref]);
     }
     this.byFile.set(ir.file, refs);
-    for (const cb of ir.callbacks) this.callbacks.push({ ...cb, file: ir.file });
-    this.instances = undefined;
+    const keys: string[] = [];
+    for (const c of ir.callbacks) {
+      const cb = { ...c, file: ir.file };
+      this.callbacks.push(cb);
+      if (!cb.instance) continue;
+      const key = `${ir.file}\0${cb.instance}`;
+      const list = this.instances.get(key);
+      if (list) list.push(cb);
+      else {
+        this.instances.set(key, [cb]);
+        keys.push(key);
+      }
+    }
+    if (keys.length) this.instanceKeys.set(ir.file, keys);
     this.instanceValues.clear();
     for (const [name, v] of ir.enums ?? []) {
       const list = this.enums.get(name) ?? [];
       list.push({ file: ir.file, v });
       this.enums.set(name, list);
     }
+    if (ir.enums?.length) this.enumNames.set(ir.file, ir.enums.map(([name]) => name));
     for (const [struct, member] of ir.enumFields ?? []) this.enumFields.push({ file: ir.file, struct, member });
     for (const m of ir.macros ?? []) {
       const list = this.macros.get(m.name) ?? [];
@@ -106,13 +121,16 @@ export class FunctionTable {
 
   removeFile(file: string): void {
     this.primitiveBodies.delete(file);
-    for (let i = this.enumFields.length - 1; i >= 0; i--) if (this.enumFields[i].file === file) this.enumFields.splice(i, 1);
-    for (const [name, list] of this.enums) {
-      const kept = list.filter((x) => x.file !== file);
-      if (kept.length === list.length) continue;
+    if (this.enumFields.some((f) => f.file === file)) this.enumFields = this.enumFields.filter((f) => f.file !== file);
+    for (const name of this.enumNames.get(file) ?? []) {
+      const list = this.enums.get(name);
+      const kept = list?.filter((x) => x.file !== file) ?? [];
       if (kept.length) this.enums.set(name, kept);
       else this.enums.delete(name);
     }
+    this.enumNames.delete(file);
+    for (const key of this.instanceKeys.get(file) ?? []) this.instances.delete(key);
+    this.instanceKeys.delete(file);
     for (const [name, list] of this.macros) {
       const kept = list.filter((m) => m.file !== file);
       if (kept.length === list.length) continue;
@@ -130,8 +148,14 @@ export class FunctionTable {
     }
     this.byFile.delete(file);
     for (let i = this.callbacks.length - 1; i >= 0; i--) if (this.callbacks[i].file === file) this.callbacks.splice(i, 1);
-    this.instances = undefined;
     this.instanceValues.clear();
+  }
+
+  /** What a file tells of known values: its enumerators and struct members of enum type (an edit that changes them changes other files' flows). */
+  knownValuesOf(file: string): string {
+    const enums = (this.enumNames.get(file) ?? []).map((n) => `${n}=${this.enums.get(n)?.find((x) => x.file === file)?.v}`);
+    const fields = this.enumFields.filter((f) => f.file === file).map((f) => `${f.struct}.${f.member}`);
+    return `${enums.join(',')}|${fields.join(',')}`;
   }
 
   /** An enumerator's value, when every definition of the name in the index agrees on it. */
@@ -148,16 +172,6 @@ export class FunctionTable {
    * .walk_lock = PGWALK_RDLOCK }`), and 0 for each member of enum type it leaves out.
    */
   instanceConstants(name: string, file: string): Array<[string, number]> {
-    if (!this.instances) {
-      this.instances = new Map();
-      for (const cb of this.callbacks) {
-        if (!cb.instance) continue;
-        const key = `${cb.file}\0${cb.instance}`;
-        const list = this.instances.get(key);
-        if (list) list.push(cb);
-        else this.instances.set(key, [cb]);
-      }
-    }
     const key = `${file}\0${name}`;
     const known = this.instanceValues.get(key);
     if (known) return known;
@@ -176,8 +190,9 @@ export class FunctionTable {
     return out;
   }
 
-  /** Registrations by file and instance, built on first need; any file added or removed drops it. */
-  private instances: Map<string, Array<CallbackRegistration & { file: string }>> | undefined;
+  /** Registrations by file and instance (`file\0name`), and each file's keys there. */
+  private readonly instances = new Map<string, Array<CallbackRegistration & { file: string }>>();
+  private readonly instanceKeys = new Map<string, string[]>();
   /** instanceConstants() answers, by file and name, until a file is added or removed. */
   private readonly instanceValues = new Map<string, Array<[string, number]>>();
 

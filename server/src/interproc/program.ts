@@ -768,10 +768,22 @@ export class Program {
     this.lineFlowCache.clear();
     this.lineSpecialised = undefined;
     const callbacksBefore = callbackShape(this.table.callbacks.filter((c) => c.file === ir.file));
+    const knownBefore = this.table.knownValuesOf(ir.file);
     for (const r of oldRefs.values()) this.indexCallers(r, false);
     this.table.removeFile(ir.file);
     this.table.addFile(ir);
     for (const r of this.table.byFile.get(ir.file) ?? []) this.indexCallers(r, true);
+    // Enumerators or enum members changed: any file's comparisons, switches and ops tables may read
+    // them, so everything is analysed again (a header's enum is rarely edited).
+    if (this.table.knownValuesOf(ir.file) !== knownBefore) {
+      this.analyse();
+      return { changed: changed.size, reanalysed: this.flows.size, entriesRecomputed: true };
+    }
+    // Other registrations (an ops table's `.walk_lock = PGWALK_WRLOCK`): the file's functions, which
+    // alone see its tables, are analysed again with the new members.
+    if (callbackShape(this.table.callbacks.filter((c) => c.file === ir.file)) !== callbacksBefore) {
+      for (const r of this.table.byFile.get(ir.file) ?? []) changed.add(r.id);
+    }
     for (const id of [...changed, ...removed]) {
       this.flows.delete(id);
       this.controlNames.delete(id);
