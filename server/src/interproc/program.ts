@@ -1566,11 +1566,12 @@ export class Program {
   }
 
   /**
-   * The modes a caller holds at its call of `name` (at `at`) where `conds` hold, when other calls
-   * of it mean other definitions there and that changes what it holds at this call; undefined
-   * otherwise (the default configuration's answer stands, with its argument contexts).
+   * The modes a caller holds at its call of `name` (at `at`) where `conds` hold, when that differs
+   * from the default configuration: another of its callees is defined differently there with
+   * another lock effect, or (up to two callers up) its own callers hold other modes when they call
+   * it. Undefined otherwise: the default answer stands, with its argument contexts.
    */
-  private modesUnder(callerId: string, at: Span, name: string, conds: readonly string[]): Mode[] | undefined {
+  private modesUnder(callerId: string, at: Span, name: string, conds: readonly string[], depth = 0): Mode[] | undefined {
     const caller = this.table.byId.get(callerId);
     if (!caller) return undefined;
     // Only a callee whose other definition does something else to the lock can change what it holds.
@@ -1584,21 +1585,44 @@ export class Program {
       const b = lockEffect(here);
       return a !== b && !(a && b && sameTrans(a, b));
     });
-    if (!differs) return undefined;
-    const held = (flow: FlowResult) => {
+    // The caller's own entry there: `move_pages_huge_pmd()` is entered holding read when
+    // `move_pages()` takes mmap_lock through the `#else` `uffd_move_lock()`.
+    let entry = this.entryModes(caller);
+    let entryDiffers = false;
+    if (depth < 2) {
+      const configured = new Set<Mode>();
+      const seen = new Set<string>();
+      for (const [mode, srcs] of this.entries.get(caller.id) ?? []) {
+        for (const src of srcs) {
+          const key = src.callerId && src.at && !src.via ? `${src.callerId}@${src.at[0]}:${src.at[1]}` : undefined;
+          if (key && seen.has(key)) continue;
+          if (key) seen.add(key);
+          const up = key ? this.modesUnder(src.callerId!, src.at!, caller.fn.name, conds, depth + 1) : undefined;
+          if (up) entryDiffers = true;
+          for (const m of up ?? [mode]) configured.add(m);
+        }
+      }
+      if (entryDiffers) entry = MODES.filter((m) => configured.has(m));
+    }
+    if (!differs && !entryDiffers) return undefined;
+    const held = (flow: FlowResult, modes: readonly Mode[]) => {
       const site = flow.sites.find((s) => s.callee === name && s.at[0] === at[0] && s.at[1] === at[1]);
       const out = new Set<Mode>();
-      for (const e of this.entryModes(caller)) for (const m of site?.byEntry[e] ?? []) out.add(m);
+      for (const e of modes) for (const m of site?.byEntry[e] ?? []) out.add(m);
       return MODES.filter((m) => out.has(m));
     };
-    const key = `${callerId}|${conds.join('&&')}`;
-    let flow = this.configuredFlows.get(key);
-    if (!flow) {
-      this.stats.configured++;
-      this.configuredFlows.set(key, (flow = analyseFunction(caller.fn, this.env(caller, conds))));
+    let flow = this.flow(caller);
+    if (differs) {
+      const key = `${callerId}|${conds.join('&&')}`;
+      const known = this.configuredFlows.get(key);
+      if (known) flow = known;
+      else {
+        this.stats.configured++;
+        this.configuredFlows.set(key, (flow = analyseFunction(caller.fn, this.env(caller, conds))));
+      }
     }
-    const there = held(flow);
-    const here = held(this.flow(caller));
+    const there = held(flow, entry);
+    const here = held(this.flow(caller), this.entryModes(caller));
     return there.join() === here.join() ? undefined : there;
   }
 
