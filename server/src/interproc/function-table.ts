@@ -215,16 +215,7 @@ export class FunctionTable {
     const fits = (r: FnRef) => !r.fn.pp.some((p) => conds.some((c) => contradicts(c, p)));
     const d = this.resolve(name, fromFile);
     if (!d || fits(d)) return d;
-    let best: FnRef | undefined;
-    let bestScore = Infinity;
-    for (const c of this.visible(name, fromFile)) {
-      const score = fits(c) ? this.rank(c, fromFile) : Infinity;
-      if (score < bestScore) {
-        best = c;
-        bestScore = score;
-      }
-    }
-    return best ?? d;
+    return this.bestRanked(this.visible(name, fromFile).filter(fits), fromFile) ?? d;
   }
 
   /** The definition a call to `name` from `fromFile` means under the default configuration. */
@@ -236,7 +227,13 @@ export class FunctionTable {
     if (!byFrom) this.resolved.set(name, (byFrom = new Map()));
     const cached = byFrom.get(fromFile);
     if (cached !== undefined) return cached ?? undefined;
-    const candidates = this.visible(name, fromFile);
+    const best = this.bestRanked(this.visible(name, fromFile), fromFile);
+    byFrom.set(fromFile, best ?? null);
+    return best;
+  }
+
+  /** The candidate rank() puts first (the lowest score; the earlier one on a tie). */
+  private bestRanked(candidates: readonly FnRef[], fromFile: string): FnRef | undefined {
     let best: FnRef | undefined;
     let bestScore = Infinity;
     for (const c of candidates) {
@@ -246,7 +243,6 @@ export class FunctionTable {
         bestScore = s;
       }
     }
-    byFrom.set(fromFile, best ?? null);
     return best;
   }
 

@@ -229,8 +229,7 @@ export function contextWorthy(f: string): boolean {
  * in it, its body reaches every call the two reached (a weaker fact never prunes more).
  */
 export function joinContexts(a: string, b: string): string {
-  const theirs = new Map<string, string>();
-  for (const f of b.split(';')) theirs.set(f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1));
+  const theirs = factValues(b);
   const out: string[] = [];
   for (const f of a.split(';')) {
     const eq = f.lastIndexOf('=');
@@ -246,14 +245,20 @@ export function joinContexts(a: string, b: string): string {
   return out.join(';');
 }
 
+/** A context key's facts as name -> value (`v:ops->walk_lock` -> `n1`). */
+function factValues(key: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of key.split(';')) out.set(f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1));
+  return out;
+}
+
 /**
  * Whether two contexts know different values of one name (`ops->walk_lock` PGWALK_RDLOCK in one,
  * PGWALK_WRLOCK in the other): merged, that name no longer tells their paths apart.
  */
 export function contextsConflict(a: string, b: string): boolean {
   if (!a || !b) return false;
-  const theirs = new Map<string, string>();
-  for (const f of b.split(';')) theirs.set(f.slice(0, f.lastIndexOf('=')), f.slice(f.lastIndexOf('=') + 1));
+  const theirs = factValues(b);
   for (const f of a.split(';')) {
     const w = theirs.get(f.slice(0, f.lastIndexOf('=')));
     if (w !== undefined && w !== f.slice(f.lastIndexOf('=') + 1)) return true;
