@@ -18,6 +18,7 @@ import {
   StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
+import { dyingNames, factNames } from './liveness';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, IDENT, type KnownValues, LITERAL, looksLikeObject } from './argument-facts';
 import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
@@ -372,6 +373,10 @@ class Flow {
    */
   private readonly dropAt: Array<(f: string) => boolean>;
   private readonly nodeDrop = new Map<number, (f: string) => boolean>();
+  /** Per node, the names that die there (liveness.ts): facts about them are dropped on arrival. */
+  private readonly dying: Array<ReadonlySet<string> | undefined>;
+  private readonly dyingDrops = new Map<number, (f: string) => boolean>();
+  private readonly factNames = new Map<string, string[]>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -414,6 +419,22 @@ class Flow {
       (f) => !f.startsWith('x:') && !keep.has(f) && !bits(f) && !outPtr(f),
     ];
     if (cfg.problems.length) this.notes.push(...cfg.problems);
+    this.dying = dyingNames(cfg, this.params);
+  }
+
+  /** Whether a fact is about a name that dies at node `id`. */
+  private dyingDrop(id: number, dying: ReadonlySet<string>): (f: string) => boolean {
+    let fn = this.dyingDrops.get(id);
+    if (!fn) {
+      fn = (f) => {
+        let names = this.factNames.get(f);
+        if (!names) this.factNames.set(f, (names = factNames(f)));
+        for (const x of names) if (dying.has(x)) return true;
+        return false;
+      };
+      this.dyingDrops.set(id, fn);
+    }
+    return fn;
   }
 
   run(): void {
@@ -432,6 +453,8 @@ class Flow {
       let over = 0;
       for (let s of ss) {
         const e = MODE_INDEX[s.entry];
+        const dying = this.dying[id];
+        if (dying && s.facts.length) s = withoutFacts(s, this.dyingDrop(id, dying));
         const lv = level[id * 3 + e];
         // A widened node stays widened: later states lose their path facts on arrival, so they
         // merge with what is there instead of growing the node past the cap and re-queuing it all.
