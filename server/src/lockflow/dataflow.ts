@@ -286,6 +286,34 @@ function scanFunction(fn: FunctionIR, env: FlowEnv, lockArgs: string[], tracked:
   });
 }
 
+/** How many fact lists a FactsMemo keeps per key (the latest). */
+const MEMO_WAYS = 8;
+
+/** Answers worked out from a state's facts, per key (a call expression), for the latest few fact lists. */
+class FactsMemo<T> {
+  private readonly byKey = new Map<object, Array<{ facts: readonly string[]; stamp: number; value: T }>>();
+
+  get(key: object, facts: readonly string[], stamp: number): { value: T } | undefined {
+    const list = this.byKey.get(key);
+    if (list) for (const x of list) if (x.stamp === stamp && sameFacts(x.facts, facts)) return x;
+    return undefined;
+  }
+
+  set(key: object, facts: readonly string[], stamp: number, value: T): void {
+    let list = this.byKey.get(key);
+    if (!list) this.byKey.set(key, (list = []));
+    if (list.length >= MEMO_WAYS) list.shift();
+    list.push({ facts, stamp, value });
+  }
+}
+
+function sameFacts(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Answers remembered per test, at most: a flow with very many facts must not hold a map as big as its work. */
 const REMEMBERED_CAP = 4096;
 
@@ -340,6 +368,12 @@ class Flow {
   sitesOnly = false;
   /** Names whose values came in as entry facts: the ones worth passing on to callees. */
   private readonly passOn = new Set<string>();
+  /** Changes whenever `passOn` does: what was worked out from a state's facts before holds only while it has not. */
+  private passOnVersion = 0;
+  /** Per call: the callee's summary for the facts of states that reached it (specialised or plain). */
+  private readonly summaryAt = new FactsMemo<Summary>();
+  /** Per call: the argument facts a context records for the facts of states that reached it. */
+  private readonly contextAt = new FactsMemo<string[]>();
   private readonly params: Set<string>;
   /** Names tested or combined bit by bit (`flags & FOLL_WRITE`). */
   private readonly bitVars = new Set<string>();
@@ -812,6 +846,12 @@ class Flow {
     });
   }
 
+  private passOnAdd(name: string): void {
+    if (this.passOn.has(name)) return;
+    this.passOn.add(name);
+    this.passOnVersion++;
+  }
+
   /** `&smaps_walk_ops`, for a struct instance with constant members: its name. */
   private instanceOf(e: Expr): string | undefined {
     return e.k === 'other' && e.addr && this.env.known?.instanceConstants(e.addr).length ? e.addr : undefined;
@@ -823,7 +863,7 @@ class Flow {
    */
   private pointTo(s: AbsState, name: string, instance: string): AbsState {
     for (const [field, c] of this.env.known!.instanceConstants(instance)) s = withFact(s, `v:${name}->${field}`, numberClass(c));
-    this.passOn.add(name);
+    this.passOnAdd(name);
     return s;
   }
 
@@ -895,7 +935,7 @@ class Flow {
         const x = e.a.find((a) => this.params.has(a) && !looksLikeObject(a) && this.tracked.has(a) && !this.bitVars.has(a) && factValue(s, 'v:' + a) === undefined && info.params[e.a.indexOf(a)]);
         if (x) {
           const wasPassed = this.passOn.has(x);
-          this.passOn.add(x);
+          this.passOnAdd(x);
           const sides = [withFact(s, 'v:' + x, 'z'), withFact(s, 'v:' + x, 'nz')];
           // Worth it only when each value gives the callee a certain effect (else the split just doubles states).
           const each = sides.map((t) => info.specialise(calleeEntryFacts(e.a, info.params, t, this.passOn, this.env.known)));
@@ -903,12 +943,21 @@ class Flow {
             for (const t of sides) this.call(e, t, firstArgValue, emit, false);
             return;
           }
-          if (!wasPassed) this.passOn.delete(x);
+          if (!wasPassed) {
+            this.passOn.delete(x);
+            this.passOnVersion++;
+          }
         }
       }
       if (summary && summary.trans !== BOTTOM.trans && info.specialises !== false) {
-        const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn, this.env.known);
-        if (facts.length) summary = info.specialise(facts) ?? summary;
+        // The states reaching one call often carry the same facts: the callee's summary for them is worked out once.
+        const memo = this.summaryAt.get(e, pre.facts, this.passOnVersion);
+        if (memo) summary = memo.value;
+        else {
+          const facts = calleeEntryFacts(e.a, info.params, pre, this.passOn, this.env.known);
+          if (facts.length) summary = info.specialise(facts) ?? summary;
+          this.summaryAt.set(e, pre.facts, this.passOnVersion, summary);
+        }
       }
       if (info.fieldWrites.length) s = applyFieldWrites(s, e.a, info.fieldWrites);
     }
@@ -1026,7 +1075,14 @@ class Flow {
         const kept = args.map((a, k) => (info.params[k] && (controls.has(info.params[k]) || controls.has('*' + info.params[k])) ? a : ''));
         this.contextArgs.set(e, (relevant = kept.some(Boolean) ? kept : null));
       }
-      if (relevant) facts = contextFacts(calleeEntryFacts(relevant, info.params, pre, this.passOn, this.env.known), info.controls).filter(contextWorthy);
+      if (relevant) {
+        const memo = this.contextAt.get(e, pre.facts, this.passOnVersion);
+        if (memo) facts = memo.value;
+        else {
+          facts = contextFacts(calleeEntryFacts(relevant, info.params, pre, this.passOn, this.env.known), info.controls).filter(contextWorthy);
+          this.contextAt.set(e, pre.facts, this.passOnVersion, facts);
+        }
+      }
     }
     if (facts.length && !site.contexts) {
       // Paths recorded before this one brought no facts.
