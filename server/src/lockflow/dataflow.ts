@@ -18,7 +18,7 @@ import {
   StateSet, withMode, withoutFacts, withRet, withTouched,
 } from './modes';
 import { guardMode, primitiveFor, type Primitive } from './primitives';
-import { dyingNames, factNames } from './liveness';
+import { dyingNames, factDies } from './liveness';
 import { applyFieldWrites, argValue, calleeEntryFacts, chosenArg, contextFacts, contextWorthy, type FieldWrite, IDENT, type KnownValues, LITERAL, looksLikeObject } from './argument-facts';
 import { bitsTruth, clearBits, constantBits, constantClass, constMask, learnBits, type Mask, orClass, testMask } from './bits';
 import { BOTTOM, type Requirement, type Summary } from './summary';
@@ -408,9 +408,8 @@ class Flow {
   private readonly dropAt: Array<(f: string) => boolean>;
   private readonly nodeDrop = new Map<number, (f: string) => boolean>();
   /** Per node, the names that die there (liveness.ts): facts about them are dropped on arrival. */
-  private readonly dying: Array<ReadonlySet<string> | undefined>;
+  private readonly dying: Array<readonly string[] | undefined>;
   private readonly dyingDrops = new Map<number, (f: string) => boolean>();
-  private readonly factNames = new Map<string, string[]>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -457,17 +456,9 @@ class Flow {
   }
 
   /** Whether a fact is about a name that dies at node `id`. */
-  private dyingDrop(id: number, dying: ReadonlySet<string>): (f: string) => boolean {
+  private dyingDrop(id: number, dying: readonly string[]): (f: string) => boolean {
     let fn = this.dyingDrops.get(id);
-    if (!fn) {
-      fn = (f) => {
-        let names = this.factNames.get(f);
-        if (!names) this.factNames.set(f, (names = factNames(f)));
-        for (const x of names) if (dying.has(x)) return true;
-        return false;
-      };
-      this.dyingDrops.set(id, fn);
-    }
+    if (!fn) this.dyingDrops.set(id, (fn = (f) => factDies(f, dying)));
     return fn;
   }
 

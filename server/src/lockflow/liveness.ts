@@ -11,32 +11,58 @@
 import type { Cfg } from '../cfg/cfg';
 import type { Expr } from '../parse/ir';
 
-const IDENTS = /[A-Za-z_][A-Za-z0-9_]*/g;
+/** Calls `f` with each identifier of `text` (a hand-rolled scan: this runs for every node of every analysis). */
+function eachIdentifier(text: string, f: (name: string) => void): void {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+      const start = i++;
+      for (; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (!(d === 95 || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57))) break;
+      }
+      f(text.slice(start, i));
+    } else if (c >= 48 && c <= 57) {
+      // A number (`0x20UL`): its letters are no name.
+      for (i++; i < n; i++) {
+        const d = text.charCodeAt(i);
+        if (!(d === 95 || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57))) break;
+      }
+    } else i++;
+  }
+}
 
-/** Every name an expression reads or writes, as identifiers of its texts (field names too: harmless). */
-function namesOf(e: Expr | null | undefined, add: (text: string) => void): void {
+/** The leading name of a fact's or an assignment's name: `vmf->flags` -> vmf, `*locked` -> locked. */
+function leadingName(name: string): string | undefined {
+  return /^[*&(\s]*([A-Za-z_][A-Za-z0-9_]*)/.exec(name)?.[1];
+}
+
+/** Every text an expression reads or writes names in (a plain callee name is none: calling reads no fact). */
+function textsOf(e: Expr | null | undefined, add: (text: string) => void): void {
   if (!e) return;
   switch (e.k) {
     case 'call':
-      add(e.f);
+      if (!PLAIN.test(e.f)) add(e.f);
       for (const a of e.a) add(a);
-      if (e.sub) for (const x of e.sub) namesOf(x, add);
+      if (e.sub) for (const x of e.sub) textsOf(x, add);
       return;
     case 'not':
-      return namesOf(e.e, add);
+      return textsOf(e.e, add);
     case 'and':
     case 'or':
     case 'cmp':
     case 'bits':
-      namesOf(e.a, add);
-      return namesOf(e.b, add);
+      textsOf(e.a, add);
+      return textsOf(e.b, add);
     case 'assign':
       add(e.lhs);
-      return namesOf(e.rhs, add);
+      return textsOf(e.rhs, add);
     case 'cond':
-      namesOf(e.c, add);
-      namesOf(e.a, add);
-      return namesOf(e.b, add);
+      textsOf(e.c, add);
+      textsOf(e.a, add);
+      return textsOf(e.b, add);
     case 'id':
       return add(e.name);
     case 'num':
@@ -44,10 +70,48 @@ function namesOf(e: Expr | null | undefined, add: (text: string) => void): void 
     case 'guard':
       return add(e.arg);
     case 'other':
-      for (const x of e.subs) namesOf(x, add);
+      for (const x of e.subs) textsOf(x, add);
       if (e.addr) add(e.addr);
       if (e.kills) for (const k of e.kills) add(k);
       return;
+  }
+}
+
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The names a fact can be about: what is assigned, and what is read as a value. */
+function factBases(e: Expr | null | undefined, add: (name: string) => void): void {
+  if (!e) return;
+  switch (e.k) {
+    case 'call':
+      if (e.sub) for (const x of e.sub) factBases(x, add);
+      return;
+    case 'not':
+      return factBases(e.e, add);
+    case 'and':
+    case 'or':
+    case 'cmp':
+    case 'bits':
+      factBases(e.a, add);
+      return factBases(e.b, add);
+    case 'assign': {
+      const b = leadingName(e.lhs);
+      if (b) add(b);
+      return factBases(e.rhs, add);
+    }
+    case 'cond':
+      factBases(e.c, add);
+      factBases(e.a, add);
+      return factBases(e.b, add);
+    case 'id': {
+      const b = leadingName(e.name);
+      if (b) add(b);
+      return;
+    }
+    case 'other':
+      for (const x of e.subs) factBases(x, add);
+      return;
+    default:
   }
 }
 
@@ -55,32 +119,35 @@ function namesOf(e: Expr | null | undefined, add: (text: string) => void): void 
  * Per node, the names (never `params`) live on some edge into it and dead in it: a fact about one of
  * them cannot be read on any path from the node on. Undefined for a node where nothing dies.
  */
-export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<ReadonlySet<string> | undefined> {
+export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<readonly string[] | undefined> {
   const n = cfg.nodes.length;
+  // Only names a fact can be about matter (a fact about anything else is never made); the others are not followed.
   const index = new Map<string, number>();
   const names: string[] = [];
+  const base = (name: string) => {
+    if (!params.has(name) && !index.has(name)) {
+      index.set(name, names.length);
+      names.push(name);
+    }
+  };
+  for (const node of cfg.nodes) factBases(node.e, base);
   const uses: number[][] = [];
   for (const node of cfg.nodes) {
     const mine: number[] = [];
-    const add = (text: string) => {
-      for (const m of text.matchAll(IDENTS)) {
-        const name = m[0];
-        if (params.has(name)) continue;
-        let i = index.get(name);
-        if (i === undefined) {
-          index.set(name, (i = names.length));
-          names.push(name);
-        }
-        mine.push(i);
-      }
+    const use = (name: string) => {
+      const i = index.get(name);
+      if (i !== undefined) mine.push(i);
     };
-    namesOf(node.e, add);
-    if (node.ct) add(node.ct);
-    if (node.guard) add(node.guard.arg);
-    if (node.cases) for (const c of node.cases) namesOf(c, add);
+    const add = (text: string) => eachIdentifier(text, use);
+    if (names.length) {
+      textsOf(node.e, add);
+      if (node.ct) add(node.ct);
+      if (node.guard) add(node.guard.arg);
+      if (node.cases) for (const c of node.cases) textsOf(c, add);
+    }
     uses.push(mine);
   }
-  const out: Array<ReadonlySet<string> | undefined> = new Array(n).fill(undefined);
+  const out: Array<readonly string[] | undefined> = new Array(n).fill(undefined);
   if (!names.length) return out;
   const words = (names.length + 31) >>> 5;
   const live = new Uint32Array(n * words);
@@ -112,27 +179,46 @@ export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<Readonl
     }
   }
   for (let id = 0; id < n; id++) {
-    let set: Set<string> | undefined;
+    let list: string[] | undefined;
     for (let w = 0; w < words; w++) {
       let bits = dying[id * words + w];
       while (bits) {
         const b = 31 - Math.clz32(bits);
         bits &= ~(1 << b);
-        (set ??= new Set()).add(names[w * 32 + b]);
+        (list ??= []).push(names[w * 32 + b]);
       }
     }
-    out[id] = set;
+    out[id] = list;
   }
   return out;
 }
 
-/** The names whose death ends a fact: a variable fact's leading name, every name of a remembered condition; none for the rest. */
-export function factNames(f: string): string[] {
-  const eq = f.lastIndexOf('=');
-  if (f.startsWith('v:')) {
-    const m = /^[*&(\s]*([A-Za-z_][A-Za-z0-9_]*)/.exec(f.slice(2, eq));
-    return m ? [m[1]] : [];
+const isNameChar = (c: number) => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+
+/** Whether `name` occurs in `text` at `i` as a whole name. */
+function nameAt(text: string, name: string, i: number): boolean {
+  return text.startsWith(name, i) && !isNameChar(text.charCodeAt(i + name.length)) && (i === 0 || !isNameChar(text.charCodeAt(i - 1)));
+}
+
+/**
+ * Whether a fact ends with one of the `dying` names: a variable fact (`v:vmf->flags=...`) whose
+ * leading name dies, a remembered condition (`c:vms->unlock=t`) any of whose names does. Other
+ * facts (`x:deadlock`) never die. Tested on the text, without splitting it: this runs for every
+ * state arriving where a name dies.
+ */
+export function factDies(f: string, dying: readonly string[]): boolean {
+  if (f.charCodeAt(1) !== 58) return false;
+  const kind = f.charCodeAt(0);
+  if (kind === 118) {
+    let i = 2;
+    for (let c = f.charCodeAt(i); c === 42 || c === 38 || c === 40 || c === 32; c = f.charCodeAt(++i));
+    for (const d of dying) if (f.startsWith(d, i) && !isNameChar(f.charCodeAt(i + d.length))) return true;
+    return false;
   }
-  if (f.startsWith('c:')) return [...f.slice(2, eq).matchAll(IDENTS)].map((m) => m[0]);
-  return [];
+  if (kind !== 99) return false;
+  const end = f.lastIndexOf('=');
+  for (const d of dying) {
+    for (let i = f.indexOf(d, 2); i >= 0 && i < end; i = f.indexOf(d, i + 1)) if (nameAt(f, d, i)) return true;
+  }
+  return false;
 }
