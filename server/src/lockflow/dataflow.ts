@@ -362,7 +362,8 @@ export function createStepper(fn: FunctionIR, env: FlowEnv): Stepper {
 
 class Flow {
   private readonly states: StateSet[];
-  private readonly pending: StateSet[];
+  /** Per node, the states that arrived since its last transfer (each new at the node: `states` tells them apart). */
+  private readonly pending: AbsState[][];
   private recording = false;
   /** Record call sites only (callSitesWith): rules never read this flow's events. */
   sitesOnly = false;
@@ -435,7 +436,7 @@ class Flow {
       },
     });
     this.states = cfg.nodes.map(() => new StateSet());
-    this.pending = cfg.nodes.map(() => new StateSet());
+    this.pending = cfg.nodes.map(() => []);
     this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
     this.keep = new Set(entryFacts);
     const keep = this.keep;
@@ -485,11 +486,11 @@ class Flow {
         // merge with what is there instead of growing the node past the cap and re-queuing it all.
         if (lv && s.facts.length) s = withoutFacts(s, this.dropAtNode(id, lv));
         if (!have.add(s)) continue;
-        pend.add(s);
+        pend.push(s);
         if (++counts[id * 3 + e] > STATE_CAP * (lv + 1) && lv < 2) over |= 1 << e;
       }
       if (over) this.widen(id, over, counts, level);
-      if (pend.size && !queued[id]) {
+      if (pend.length && !queued[id]) {
         queued[id] = 1;
         queue.push(id);
       }
@@ -500,8 +501,8 @@ class Flow {
     for (let head = 0; head < queue.length; head++) {
       const id = queue[head];
       queued[id] = 0;
-      const delta = this.pending[id].toArray();
-      this.pending[id].clear();
+      const delta = this.pending[id];
+      this.pending[id] = [];
       this.work += delta.length;
       if (this.work > WORK_CAP) {
         this.notes.push('analysis cut: too many paths; results for this function are incomplete');
@@ -548,10 +549,14 @@ class Flow {
         merged.add(s);
         continue;
       }
-      pend.delete(s);
+      // Pending states are states of the node (the same objects): one not yet transferred is
+      // replaced by its widened form, which stays pending even when it equals another pending state
+      // (a set by value would drop it, and the one it equals is replaced in turn).
+      const i = pend.indexOf(s);
+      if (i >= 0) pend.splice(i, 1);
       const w = withoutFacts(s, this.dropAtNode(id, level[id * 3 + e]));
       if (!merged.add(w)) continue;
-      pend.add(w);
+      pend.push(w);
       counts[id * 3 + e]++;
     }
     this.states[id] = merged;

@@ -118,69 +118,84 @@ export function sameState(a: AbsState, b: AbsState): boolean {
 }
 
 
-/** A set of states by value (hash, then sameState), in insertion order. */
+/** Past this many states a set indexes them by hash; below it, a scan of their cached hashes is cheaper than a map. */
+const SMALL_SET = 8;
+
+/**
+ * A set of states by value (hash, then sameState), in insertion order. Most program points hold a
+ * few states: they live in an array, and only a bigger set gets a map from hash to states (a map
+ * per point and analysis was most of what the dataflow allocated).
+ */
 export class StateSet {
-  private readonly byHash = new Map<number, AbsState | AbsState[]>();
-  private count = 0;
+  private items: AbsState[] = [];
+  private byHash: Map<number, AbsState | AbsState[]> | undefined;
 
   get size(): number {
-    return this.count;
+    return this.items.length;
   }
 
   /** Adds the state unless an equal one is there; true when it was added. */
   add(s: AbsState): boolean {
     const h = stateHash(s);
-    const at = this.byHash.get(h);
-    if (at === undefined) this.byHash.set(h, s);
+    const index = this.byHash;
+    if (!index) {
+      for (const x of this.items) if (x.h === h && sameState(x, s)) return false;
+      this.items.push(s);
+      if (this.items.length > SMALL_SET) {
+        this.byHash = new Map();
+        for (const x of this.items) this.index(x);
+      }
+      return true;
+    }
+    const at = index.get(h);
+    if (at === undefined) index.set(h, s);
     else if (Array.isArray(at)) {
       for (const x of at) if (sameState(x, s)) return false;
       at.push(s);
     } else {
       if (sameState(at, s)) return false;
-      this.byHash.set(h, [at, s]);
+      index.set(h, [at, s]);
     }
-    this.count++;
+    this.items.push(s);
     return true;
+  }
+
+  private index(s: AbsState): void {
+    const at = this.byHash!.get(s.h);
+    if (at === undefined) this.byHash!.set(s.h, s);
+    else if (Array.isArray(at)) at.push(s);
+    else this.byHash!.set(s.h, [at, s]);
   }
 
   /** Removes the state equal to `s`, if there is one. */
   delete(s: AbsState): void {
     const h = stateHash(s);
-    const at = this.byHash.get(h);
-    if (at === undefined) return;
-    if (!Array.isArray(at)) {
-      if (sameState(at, s)) {
-        this.byHash.delete(h);
-        this.count--;
-      }
-      return;
-    }
-    const i = at.findIndex((x) => sameState(x, s));
+    const i = this.items.findIndex((x) => x.h === h && sameState(x, s));
     if (i < 0) return;
-    at.splice(i, 1);
-    this.count--;
-    if (at.length === 0) this.byHash.delete(h);
+    const gone = this.items[i];
+    this.items.splice(i, 1);
+    const at = this.byHash?.get(h);
+    if (at === undefined) return;
+    if (!Array.isArray(at)) this.byHash!.delete(h);
+    else {
+      at.splice(at.indexOf(gone), 1);
+      if (at.length === 0) this.byHash!.delete(h);
+    }
   }
 
   clear(): void {
-    this.byHash.clear();
-    this.count = 0;
+    this.items = [];
+    this.byHash = undefined;
   }
 
-  *values(): IterableIterator<AbsState> {
-    for (const at of this.byHash.values()) {
-      if (Array.isArray(at)) yield* at;
-      else yield at;
-    }
+  /** The states, in insertion order (the set's own array: not to be changed, and stale after add, delete or clear). */
+  values(): readonly AbsState[] {
+    return this.items;
   }
 
+  /** The states in a new array. */
   toArray(): AbsState[] {
-    const out: AbsState[] = [];
-    for (const at of this.byHash.values()) {
-      if (Array.isArray(at)) out.push(...at);
-      else out.push(at);
-    }
-    return out;
+    return this.items.slice();
   }
 }
 
