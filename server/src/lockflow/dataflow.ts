@@ -658,20 +658,23 @@ class Flow {
       case 'choice':
       case 'stmt':
       case 'noreturn': {
+        // One emit per node, not per state: closures were much of what the dataflow allocated.
         if (node.cases) {
-          for (const s of input) this.eval(node.e, s, (t, v) => this.chooseCases(node.cases!, v, t, outs));
+          const choose = (t: AbsState, v: ValueClass) => this.chooseCases(node.cases!, v, t, outs);
+          for (const s of input) this.eval(node.e, s, choose);
           return outs;
         }
         const after: AbsState[] = [];
-        for (const s of input) this.eval(node.e, s, (t) => after.push(t));
+        const push = (t: AbsState) => void after.push(t);
+        for (const s of input) this.eval(node.e, s, push);
         for (let i = 0; i < n; i++) outs[i] = after;
         return outs;
       }
       case 'return': {
         const after: AbsState[] = [];
-        for (const s of input) {
-          this.eval(node.e, s, (t, v) => after.push(withRet(withoutFacts(t, (f) => !f.startsWith('x:') && !this.isParamFact(f)), node.e ? v : undefined)));
-        }
+        const local = (f: string) => !f.startsWith('x:') && !this.isParamFact(f);
+        const ret = (t: AbsState, v: ValueClass) => void after.push(withRet(withoutFacts(t, local), node.e ? v : undefined));
+        for (const s of input) this.eval(node.e, s, ret);
         outs[0] = after;
         return outs;
       }
@@ -687,31 +690,29 @@ class Flow {
         const known = node.e?.k === 'num' ? node.e.v !== 0 : undefined;
         const corr = node.ct !== undefined && this.correlated.has(node.ct) ? 'c:' + node.ct : undefined;
         const tested = testedVariable(node.e, this.tracked);
-        for (const s of input) {
-          if (known !== undefined) {
-            outs[known ? 0 : 1].push(s);
-            continue;
+        // `if (vms->unlock)`: remember what the branch learnt about the tested variable.
+        const learn = (x: AbsState, v: ValueClass, taken: boolean) => {
+          let y = corr ? withFact(x, corr, taken ? 't' : 'f') : x;
+          if (v === 'u' && tested) {
+            const holds = tested.negated !== taken;
+            if (!tested.mask) y = withFact(y, 'v:' + tested.name, holds ? 'nz' : 'z');
+            // `if (flags & FOLL_UNLOCKABLE)`: the bit is set on one side, clear on the other.
+            else if (!holds || (tested.mask.on.length === 1 && !tested.partial)) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
           }
-          this.eval(node.e, s, (t, v) => {
-            let b = truth(v);
-            if (b === undefined && corr) {
-              const f = factValue(t, corr);
-              if (f !== undefined) b = f === 't';
-            }
-            // `if (vms->unlock)`: remember what the branch learnt about the tested variable.
-            const learn = (x: AbsState, taken: boolean) => {
-              let y = corr ? withFact(x, corr, taken ? 't' : 'f') : x;
-              if (v === 'u' && tested) {
-                const holds = tested.negated !== taken;
-                if (!tested.mask) y = withFact(y, 'v:' + tested.name, holds ? 'nz' : 'z');
-                // `if (flags & FOLL_UNLOCKABLE)`: the bit is set on one side, clear on the other.
-                else if (!holds || (tested.mask.on.length === 1 && !tested.partial)) y = withFact(y, 'v:' + tested.name, learnBits(factValue(y, 'v:' + tested.name) as ValueClass | undefined, tested.mask, holds));
-              }
-              return y;
-            };
-            if (b !== false) outs[0].push(learn(t, true));
-            if (b !== true && n > 1) outs[1].push(learn(t, false));
-          });
+          return y;
+        };
+        const decide = (t: AbsState, v: ValueClass) => {
+          let b = truth(v);
+          if (b === undefined && corr) {
+            const f = factValue(t, corr);
+            if (f !== undefined) b = f === 't';
+          }
+          if (b !== false) outs[0].push(learn(t, v, true));
+          if (b !== true && n > 1) outs[1].push(learn(t, v, false));
+        };
+        for (const s of input) {
+          if (known !== undefined) outs[known ? 0 : 1].push(s);
+          else this.eval(node.e, s, decide);
         }
         return outs;
       }
@@ -820,8 +821,15 @@ class Flow {
           if (e.kills) for (const k of e.kills) out = this.assign(out, k, 'u');
           emit(out, 'u');
         });
-      case 'call':
-        return this.evalSeq(e.sub ?? [], 0, s, (t, lastV) => this.call(e, t, lastV, emit));
+      case 'call': {
+        // Most calls' arguments only read: the call is made on the state as it is, without a closure.
+        const sub = e.sub;
+        let i = 0;
+        let first: ValueClass = 'u';
+        if (sub) for (let pv: ValueClass | undefined; i < sub.length && (pv = pureValue(sub[i], s)) !== undefined; i++) if (i === 0) first = pv;
+        if (!sub || i === sub.length) return this.call(e, s, first, emit);
+        return this.evalSeq(sub, 0, s, (t, lastV) => this.call(e, t, lastV, emit));
+      }
     }
   }
 
@@ -881,6 +889,8 @@ class Flow {
   }
 
   private evalSeq(list: Expr[], i: number, s: AbsState, emit: Emit, last: ValueClass = 'u'): void {
+    // Parts that only read give one state, unchanged, and their value: no closure for them.
+    for (let pv: ValueClass | undefined; i < list.length && (pv = pureValue(list[i], s)) !== undefined; i++) if (i === 0) last = pv;
     if (i >= list.length) return emit(s, last);
     this.eval(list[i], s, (t, v) => this.evalSeq(list, i + 1, t, emit, i === 0 ? v : last));
   }
