@@ -224,6 +224,15 @@ export function withFact(s: AbsState, name: string, value: string | undefined): 
   const prefix = name + '=';
   // Facts are kept sorted: one pass drops the old value and puts the new one in its place.
   const add = value === undefined ? undefined : prefix + value;
+  // Already so (the same value, or no fact to remove): the state itself, not a copy.
+  let had: string | undefined;
+  for (const f of s.facts) {
+    if (f.startsWith(prefix)) {
+      had = f;
+      break;
+    }
+  }
+  if (had === add) return s;
   const facts: string[] = [];
   let placed = add === undefined;
   for (const f of s.facts) {
