@@ -57,6 +57,15 @@ async function main(): Promise<void> {
   // Causes found by ablation are found again (the engine changed since); verdicts written by hand are kept.
   for (const [k, v] of old) if (/\(ablation\)/.test(v)) old.set(k, 'unreviewed');
   const keys = await currentKeys(root);
+  // A reworded message is the same diagnostic: a hand-written verdict follows it when the code, file
+  // and function name one gone entry and one new entry only.
+  const prefix = (k: string) => k.slice(0, k.indexOf(': '));
+  const gone = [...old.keys()].filter((k) => !keys.includes(k));
+  const fresh = keys.filter((k) => !old.has(k));
+  for (const k of fresh) {
+    const was = gone.filter((g) => prefix(g) === prefix(k));
+    if (was.length === 1 && fresh.filter((f) => prefix(f) === prefix(k)).length === 1) old.set(k, old.get(was[0])!);
+  }
   for (const a of ABLATIONS) {
     const open = keys.filter((k) => (old.get(k) ?? 'unreviewed') === 'unreviewed');
     if (!open.length) continue;

@@ -48,7 +48,8 @@ export function describeTrans(s: Summary, entry: Mode): string {
   const parts = [...byMode].map(([m, vs]) => {
     const known = vs.filter((v) => v !== 'u');
     if (byMode.size === 1 || !known.length) return m;
-    return `${m} when it ${known.map(describeValue).join(' or ')}`;
+    // Exits that differ only in what they leave in out-parameters read alike: each once.
+    return `${m} when it ${[...new Set(known.map(describeValue))].join(' or ')}`;
   });
   return `${entry} -> ${parts.join('; ')}`;
 }
