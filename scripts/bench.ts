@@ -20,7 +20,7 @@ interface CheckRun {
   /** Wall time of the whole process, node's start included. */
   ms: number;
   maxRssMB: number;
-  stats: { files: number; discovered: number; parsed: number; fromCache: number; diagnostics: number; analyseMs: number; resultCache: string };
+  stats: { files: number; discovered: number; parsed: number; fromCache: number; diagnostics: number; analyseMs: number; resultCache: string; ms: number };
 }
 
 /** One `check --json` of the whole tree in a fresh process, run the way bin/kernel-lock-lens.js runs it. */
@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(mirror, { recursive: true, force: true });
   }
-  const how = (r: CheckRun) => `result cache ${r.stats.resultCache}, parsed ${r.stats.parsed}, from cache ${r.stats.fromCache}, analysis ${r.stats.analyseMs} ms, ${r.stats.diagnostics} diagnostics`;
+  // The wall time includes starting node and the process's exit; the CLI's own figure (`stats.ms`) does not.
+  const how = (r: CheckRun) => `CLI's own ${(r.stats.ms / 1000).toFixed(2)} s; result cache ${r.stats.resultCache}, parsed ${r.stats.parsed}, from cache ${r.stats.fromCache}, analysis ${r.stats.analyseMs} ms, ${r.stats.diagnostics} diagnostics`;
   rows.push(['whole-tree check, cold', `${(cold.ms / 1000).toFixed(2)} s`, `goal <= 15 s; ${cold.stats.files} files of ${cold.stats.discovered}; ${how(cold)}`]);
   rows.push(['whole-tree check, warm (unchanged tree)', `${(warm.ms / 1000).toFixed(2)} s`, `goal <= 3 s; ${how(warm)}`]);
   rows.push(['whole-tree check, warm after a one-line edit', `${(edit.ms / 1000).toFixed(2)} s`, `goal <= 3 s; ${how(edit)}`]);
