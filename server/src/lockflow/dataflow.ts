@@ -477,9 +477,9 @@ class Flow {
       const have = this.states[id];
       const pend = this.pending[id];
       let over = 0;
+      const dying = this.dying[id];
       for (let s of ss) {
         const e = MODE_INDEX[s.entry];
-        const dying = this.dying[id];
         if (dying && s.facts.length) s = withoutFacts(s, this.dyingDrop(id, dying));
         const lv = level[id * 3 + e];
         // A widened node stays widened: later states lose their path facts on arrival, so they

@@ -11,26 +11,22 @@
 import type { Cfg } from '../cfg/cfg';
 import type { Expr } from '../parse/ir';
 
+const isNameStart = (c: number) => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57);
+
 /** Calls `f` with each identifier of `text` (a hand-rolled scan: this runs for every node of every analysis). */
 function eachIdentifier(text: string, f: (name: string) => void): void {
   const n = text.length;
-  let i = 0;
-  while (i < n) {
+  for (let i = 0; i < n; ) {
     const c = text.charCodeAt(i);
-    if (c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
-      const start = i++;
-      for (; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (!(d === 95 || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57))) break;
-      }
-      f(text.slice(start, i));
-    } else if (c >= 48 && c <= 57) {
-      // A number (`0x20UL`): its letters are no name.
-      for (i++; i < n; i++) {
-        const d = text.charCodeAt(i);
-        if (!(d === 95 || (d >= 65 && d <= 90) || (d >= 97 && d <= 122) || (d >= 48 && d <= 57))) break;
-      }
-    } else i++;
+    if (!isNameChar(c)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (++i < n && isNameChar(text.charCodeAt(i)));
+    // A number (`0x20UL`) is no name, letters and all.
+    if (isNameStart(c)) f(text.slice(start, i));
   }
 }
 
@@ -192,8 +188,6 @@ export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<readonl
   }
   return out;
 }
-
-const isNameChar = (c: number) => c === 95 || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 
 /** Whether `name` occurs in `text` at `i` as a whole name. */
 function nameAt(text: string, name: string, i: number): boolean {
