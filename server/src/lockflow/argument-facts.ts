@@ -196,7 +196,7 @@ export function calleeEntryFacts(args: readonly string[], params: readonly strin
     const all = passOn.has(a);
     for (const f of s.facts) if (f.startsWith(prefix) && (all || f[f.lastIndexOf('=') + 1] === 'B')) out.push(`v:${p}->${f.slice(prefix.length)}`);
   }
-  return out.sort();
+  return out.length > 1 ? out.sort() : out;
 }
 
 /**

@@ -180,7 +180,27 @@ export function clearBits(v: ValueClass, mask: Mask): ValueClass {
 }
 
 /** A value with one bit learnt (a branch on `x & BIT`). */
+/** Answers of learnBits() and testMask() per mask (masks are shared: constMask, constantBits) and value. */
+const learnt = new WeakMap<Mask, [Map<string, ValueClass>, Map<string, ValueClass>]>();
+const tests = new WeakMap<Mask, Map<string, ValueClass>>();
+/** Values remembered per mask, at most (a long-running server meets new flag words forever). */
+const MEMO_CAP = 2048;
+
+/** What a branch on `flags & mask` teaches about `flags` (`v`), taken (`set`) or not. */
 export function learnBits(v: ValueClass | undefined, mask: Mask, set: boolean): ValueClass {
+  let both = learnt.get(mask);
+  if (!both) learnt.set(mask, (both = [new Map(), new Map()]));
+  const memo = both[set ? 1 : 0];
+  const key = v ?? '';
+  let r = memo.get(key);
+  if (r === undefined) {
+    r = computeLearnBits(v, mask, set);
+    if (memo.size < MEMO_CAP) memo.set(key, r);
+  }
+  return r;
+}
+
+function computeLearnBits(v: ValueClass | undefined, mask: Mask, set: boolean): ValueClass {
   const b = bitsOf(v);
   if (b.exact) return bitsClass(b);
   // `if (ret & VM_FAULT_OOM)` failing clears that code, not the others of its group.
@@ -276,8 +296,19 @@ function computeConstMask(e: Expr): Mask | undefined {
 
 /** `x & MASK`: non-zero when a mask bit is known set in x; zero when all are known clear and the mask has no other bits. */
 export function testMask(v: ValueClass, mask: Mask): ValueClass {
-  const b = bitsOf(v);
   if (v === 'z') return 'z';
+  let memo = tests.get(mask);
+  if (!memo) tests.set(mask, (memo = new Map()));
+  let r = memo.get(v);
+  if (r === undefined) {
+    r = computeTestMask(v, mask);
+    if (memo.size < MEMO_CAP) memo.set(v, r);
+  }
+  return r;
+}
+
+function computeTestMask(v: ValueClass, mask: Mask): ValueClass {
+  const b = bitsOf(v);
   // Another code of a group set says nothing of the one tested.
   if (mask.on.some((x) => !mask.lumped?.includes(x) && bitKnown(b, x) === true)) return 'p';
   if (!mask.other && mask.on.every((x) => bitKnown(b, x) === false)) return 'z';
