@@ -189,30 +189,34 @@ export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<readonl
   return out;
 }
 
-/** Whether `name` occurs in `text` at `i` as a whole name. */
-function nameAt(text: string, name: string, i: number): boolean {
-  return text.startsWith(name, i) && !isNameChar(text.charCodeAt(i + name.length)) && (i === 0 || !isNameChar(text.charCodeAt(i - 1)));
+/** What a fact's life hangs on, by its text: its leading name, every name of a condition, or nothing. */
+const FACT_NAMES = new Map<string, string | readonly string[] | null>();
+/** Texts remembered at most (past it, a fact's names are worked out each time: slower, same answer). */
+const FACT_NAMES_CAP = 200_000;
+
+function namesOfFact(f: string): string | readonly string[] | null {
+  const eq = f.lastIndexOf('=');
+  if (f.startsWith('v:')) return leadingName(f.slice(2, eq)) ?? null;
+  if (!f.startsWith('c:')) return null;
+  const out: string[] = [];
+  eachIdentifier(f.slice(2, eq), (x) => out.push(x));
+  return out;
 }
 
 /**
  * Whether a fact ends with one of the `dying` names: a variable fact (`v:vmf->flags=...`) whose
  * leading name dies, a remembered condition (`c:vms->unlock=t`) any of whose names does. Other
- * facts (`x:deadlock`) never die. Tested on the text, without splitting it: this runs for every
- * state arriving where a name dies.
+ * facts (`x:deadlock`) never die. This runs for every fact of every state arriving where a name
+ * dies: a fact's names are worked out once per text.
  */
 export function factDies(f: string, dying: readonly string[]): boolean {
-  if (f.charCodeAt(1) !== 58) return false;
-  const kind = f.charCodeAt(0);
-  if (kind === 118) {
-    let i = 2;
-    for (let c = f.charCodeAt(i); c === 42 || c === 38 || c === 40 || c === 32; c = f.charCodeAt(++i));
-    for (const d of dying) if (f.startsWith(d, i) && !isNameChar(f.charCodeAt(i + d.length))) return true;
-    return false;
+  let names = FACT_NAMES.get(f);
+  if (names === undefined) {
+    names = namesOfFact(f);
+    if (FACT_NAMES.size < FACT_NAMES_CAP) FACT_NAMES.set(f, names);
   }
-  if (kind !== 99) return false;
-  const end = f.lastIndexOf('=');
-  for (const d of dying) {
-    for (let i = f.indexOf(d, 2); i >= 0 && i < end; i = f.indexOf(d, i + 1)) if (nameAt(f, d, i)) return true;
-  }
+  if (names === null) return false;
+  if (typeof names === 'string') return dying.includes(names);
+  for (const x of names) if (dying.includes(x)) return true;
   return false;
 }
