@@ -80,6 +80,15 @@ describe('incremental re-analysis', () => {
     const d = engine.check(['mm/rules.c']).find((x) => x.function === 'double_lock')!;
     assert.ok(text.split('\n')[d.at[0] - 1].includes('mmap_write_lock'), 'diagnostic points at the moved line');
   });
+
+  it("a simulation quotes the edited text, not the file on disk (the IR keeps no statement texts)", async () => {
+    const engine = await LockEngine.open({ root: dir, noCache: true, include: ['include/linux/mm_fixture.h'] });
+    const quoted = (sim: ReturnType<LockEngine['simulate']>) => sim.paths.flatMap((p) => p.steps.map((s) => s.text));
+    assert.ok(quoted(engine.simulate('fixture_exit_mmap')).includes('unmap_all(mm);'), 'read from disk');
+    const text = fs.readFileSync(path.join(dir, 'mm/callbacks.c'), 'utf8').replace('\tunmap_all(mm);', '\tunmap_all(mm /* edited, not saved */);');
+    await engine.updateFile('mm/callbacks.c', text);
+    assert.ok(quoted(engine.simulate('fixture_exit_mmap')).includes('unmap_all(mm /* edited, not saved */);'));
+  });
 });
 
 describe('checking some files gives what the whole check gives for them', () => {

@@ -17,6 +17,7 @@ export interface CfgNode {
   e?: Expr;
   /** Branch condition text, for correlating branches on the same condition. */
   ct?: string;
+  /** What a `noreturn` call or an unparsed region says; other statements' words are read from the source (`statementLine`). */
   text?: string;
   /** Branch: [true, false]. Others: any number. */
   succ: number[];
@@ -95,8 +96,8 @@ export function buildCfg(fn: FunctionIR): Cfg {
       case 'case':
         return buildList(s.s, next, ctx);
       case 'expr': {
-        if (s.e?.k === 'guard') return add('stmt', { at: s.at, e: s.e, text: s.text, succ: [next], stmt: true }).id;
-        return add('stmt', { at: s.at, e: s.e ?? undefined, text: s.text, succ: [next], stmt: true }).id;
+        if (s.e?.k === 'guard') return add('stmt', { at: s.at, e: s.e, succ: [next], stmt: true }).id;
+        return add('stmt', { at: s.at, e: s.e ?? undefined, succ: [next], stmt: true }).id;
       }
       case 'if': {
         const t = build(s.then, next, ctx);
@@ -175,7 +176,7 @@ export function buildCfg(fn: FunctionIR): Cfg {
         return add('nop', { at: s.at, text: 'continue', succ: [releaseChain(ctx.guards, t.depth, t.node)], stmt: true }).id;
       }
       case 'return':
-        return add('return', { at: s.at, e: s.e, text: s.text, succ: [releaseChain(ctx.guards, 0, exit.id)], stmt: true }).id;
+        return add('return', { at: s.at, e: s.e, succ: [releaseChain(ctx.guards, 0, exit.id)], stmt: true }).id;
       case 'goto': {
         const n = add('nop', { at: s.at, text: `goto ${s.label}`, stmt: true });
         gotos.push({ node: n.id, label: s.label, guards: ctx.guards });

@@ -12,6 +12,7 @@ import { type IndexOptions, type IndexStats, loadCachedIR, loadTree, type Scanne
 import type { Mode } from '../lockflow/modes';
 import type { FileIR } from '../parse/ir';
 import { parseFileText } from '../parse/parse-file';
+import { decodeSource } from '../parse/source-text';
 import { runRules } from '../rules/lock-rules';
 import type { Diagnostic } from '../rules/diagnostic';
 import { annotateFunction, type FunctionAnnotation } from './annotate';
@@ -67,6 +68,8 @@ export class LockEngine {
   private deferred?: { scan: TreeScan; files: ScannedFile[]; ready: Map<string, FileIR> };
   private results?: ResultCache;
   private stored?: StoredResult;
+  /** Texts given by updateFile() and replaceTexts(), by path: what their IR was built from. */
+  private readonly givenTexts = new Map<string, string>();
 
   private constructor(readonly root: string, readonly options: EngineOptions) {
     this.prog = new Program(options);
@@ -172,7 +175,24 @@ export class LockEngine {
 
   /** Replaces one file's text (an edit) and re-analyses. */
   async updateFile(rel: string, text: string): Promise<{ changed: number; reanalysed: number; entriesRecomputed: boolean }> {
-    return this.updateFileIR(await parseFileText(rel, text));
+    const r = this.updateFileIR(await parseFileText(rel, text));
+    this.givenTexts.set(rel, text);
+    return r;
+  }
+
+  /**
+   * A file's text as its IR was built from it (what a simulation's steps quote): as an edit gave it,
+   * else as on disk; undefined when it cannot be read.
+   */
+  sourceText(rel: string): string | undefined {
+    const given = this.givenTexts.get(rel);
+    if (given !== undefined) return given;
+    try {
+      const d = decodeSource(fs.readFileSync(path.join(this.root, rel)));
+      return d.skipped ? undefined : d.text;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Replaces one file's IR (parsed by the caller, e.g. incrementally) and re-analyses what it touches. */
@@ -186,6 +206,8 @@ export class LockEngine {
     // callers elsewhere that now resolve to them are re-analysed when their summaries appear.
     const result = this.program.update(ir);
     this.fileMap.set(rel, ir);
+    // Built from a text this engine was not given (an editor's incremental parse): the caller has it.
+    this.givenTexts.delete(rel);
     return result;
   }
 
@@ -205,12 +227,15 @@ export class LockEngine {
 
   /** Simulates one definition (the one a position found), not whichever the name resolves to. */
   simulateRef(ref: FnRef, opts: SimOptions = {}): SimResult {
-    return simulate(this.program, ref, opts);
+    return simulate(this.program, ref, { ...opts, source: opts.source ?? this.sourceText(ref.file) });
   }
 
   /** Replaces several files' texts at once (one analysis for all of them). */
   async replaceTexts(texts: Map<string, string>): Promise<void> {
-    for (const [rel, text] of texts) this.addFileIR(await parseFileText(rel, text));
+    for (const [rel, text] of texts) {
+      this.addFileIR(await parseFileText(rel, text));
+      this.givenTexts.set(rel, text);
+    }
     this.analyse();
   }
 
@@ -304,7 +329,7 @@ export class LockEngine {
   simulate(name: string, opts: SimOptions & { file?: string } = {}): SimResult {
     const ref = this.findFunction(name, opts.file);
     if (!ref) throw new UsageError(`no function ${name}${opts.file ? ` in ${opts.file}` : ''} in the index`);
-    return simulate(this.program, ref, opts);
+    return this.simulateRef(ref, opts);
   }
 
   entryModes(ref: FnRef): Mode[] {

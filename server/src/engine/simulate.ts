@@ -3,6 +3,7 @@ import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { createStepper } from '../lockflow/dataflow';
 import { type AbsState, describeValue, type Mode, sameState } from '../lockflow/modes';
+import { statementLine } from '../parse/source-text';
 import { type LockState, stateOf } from './lock-state-json';
 
 export interface SimStep {
@@ -37,6 +38,8 @@ export interface SimOptions {
   maxPaths?: number;
   /** How often one node may repeat on one path (loops run at most this many times). */
   maxVisits?: number;
+  /** The function's file as the IR was built from it: each step shows its statement's first line from it. */
+  source?: string;
 }
 
 const MAX_STEPS = 2000;
@@ -50,6 +53,9 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
   let truncated: string | undefined;
   const visits = new Map<number, number>();
   let budget = 200_000;
+  const lines = opts.source?.split('\n') ?? [];
+  /** A step's words: the statement's first line in the source (the IR keeps none), else what the node says. */
+  const textOf = (node: (typeof st.cfg.nodes)[number]): string | undefined => node.text ?? (node.at && lines.length ? statementLine(lines, node.at) : undefined);
 
   const walk = (nodeId: number, state: AbsState, steps: SimStep[]): void => {
     if (paths.length >= maxPaths) {
@@ -77,7 +83,7 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
     const events = [...stepped.events];
     if (node.kind === 'noreturn') {
       const step = makeStep(node, state, [state], events, 'noreturn');
-      paths.push({ steps: [...steps, ...(step ? [step] : [])], exit: stateOf([state], st.inst), end: node.text ?? 'does not return' });
+      paths.push({ steps: [...steps, ...(step ? [step] : [])], exit: stateOf([state], st.inst), end: textOf(node) ?? 'does not return' });
       visits.set(nodeId, seen);
       return;
     }
@@ -99,7 +105,7 @@ export function simulate(p: Program, ref: FnRef, opts: SimOptions = {}): SimResu
     const lockEv = events.find((e) => e.kind !== 'call') ?? events.find((e) => e.summary);
     const event = lockEv ? (lockEv.kind === 'call' ? 'call' : lockEv.kind) : forced ?? (node.kind === 'return' ? 'return' : node.kind === 'release' ? 'guard-release' : 'statement');
     if (!node.stmt && !lockEv && !forced && node.kind !== 'release') return undefined;
-    const step: SimStep = { line: node.at[0], text: node.text ?? '', event, before: stateOf([before], st.inst), after: stateOf(after, st.inst) };
+    const step: SimStep = { line: node.at[0], text: textOf(node) ?? '', event, before: stateOf([before], st.inst), after: stateOf(after, st.inst) };
     const callee = lockEv?.guard ? `guard(${lockEv.guard})` : lockEv?.callee;
     if (callee) step.callee = callee;
     return step;

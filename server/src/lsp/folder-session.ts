@@ -35,6 +35,8 @@ export interface OpenDocument {
   applied: number;
   /** IR of the text at `parsedVersion`, kept so a finished index can take open documents as they are. */
   ir?: FileIR;
+  /** The text `ir` was built from (a simulation's steps quote it: the IR keeps no statement texts). */
+  irText?: string;
   parsedVersion: number;
 }
 
@@ -176,8 +178,10 @@ export class FolderSession {
     if (!d || d.applied >= d.version) return;
     const version = d.version;
     if (d.parsedVersion !== version) {
-      const r = await d.parser.parse(d.text);
+      const text = d.text;
+      const r = await d.parser.parse(text);
       d.ir = r.ir;
+      d.irText = text;
       d.parsedVersion = version;
     }
     if (this.docs.get(rel) !== d) return;

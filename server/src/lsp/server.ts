@@ -527,8 +527,8 @@ export function startServer(connection: Connection, serverOptions: ServerOptions
       const found = await findFunction(params);
       if (!found || token.isCancellationRequested) return null;
       const { session, ref } = found;
-      const sim = session.engine.simulateRef(ref, { entry: params.entry, maxPaths: Math.min(params.maxPaths ?? settings.simulate.maxPaths, MAX_SIM_PATHS) });
       const doc = session.docs.get(ref.file);
+      const sim = session.engine.simulateRef(ref, { entry: params.entry, maxPaths: Math.min(params.maxPaths ?? settings.simulate.maxPaths, MAX_SIM_PATHS), source: doc?.irText });
       return { ...sim, uri: doc?.uri ?? fileUri(session.root, ref.file), possibleEntries: session.engine.entryModes(ref), ...(doc ? { version: doc.applied } : {}) };
     }),
   );

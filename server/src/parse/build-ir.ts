@@ -9,10 +9,10 @@ import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from 
 import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
 import { SyntaxNode } from './syntax-node';
 import { hasCall, wrapOther } from './ir-walk';
+import { firstLine } from './source-text';
 
 /** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
 const MAX_DEPTH = 250;
-const TEXT_LIMIT = 120;
 
 const span = (n: SyntaxNode): Span => [n.startPosition.row + 1, n.startPosition.column, n.endPosition.row + 1, n.endPosition.column];
 
@@ -25,10 +25,6 @@ export function normalize(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/\/\/[^\n]*/g, ' ').replace(/\s+/g, ' ').replace(/\s*(->|\.|\(|\)|\[|\])\s*/g, '$1').trim();
 }
 
-function firstLine(text: string): string {
-  const line = text.split('\n', 1)[0].trim();
-  return line.length > TEXT_LIMIT ? line.slice(0, TEXT_LIMIT - 1) + '…' : line;
-}
 
 const named = (n: SyntaxNode): SyntaxNode[] => n.namedChildren.filter((c): c is SyntaxNode => c !== null && c.type !== 'comment');
 
@@ -181,7 +177,7 @@ class FileBuilder {
       case 'expression_statement': {
         const e = named(n)[0];
         // `;` alone (after a label, as an empty loop body) is still a statement: it gets its line's state.
-        if (!e) return { k: 'expr', at, e: null, text: ';' };
+        if (!e) return { k: 'expr', at, e: null };
         if (e.type === 'call_expression') {
           const f = e.childForFieldName('function')?.text ?? '';
           if (NORETURN.has(f)) return { k: 'noreturn', at, text: firstLine(n.text), e: this.expr(e, d) };
@@ -192,7 +188,7 @@ class FileBuilder {
             return { k: 'if', at, c: this.expr(cond[0], d), ct: condText(cond[0]), then: { k: 'noreturn', at, text: firstLine(n.text), e: { k: 'other', subs: [] } } };
           }
         }
-        return { k: 'expr', at, e: this.expr(e, d), text: firstLine(n.text) };
+        return { k: 'expr', at, e: this.expr(e, d) };
       }
       case 'declaration': {
         if (named(n).some((c) => c.type === 'storage_class_specifier' && c.text === 'static')) collectCallbacks(n, this.localCallbacks);
@@ -215,8 +211,8 @@ class FileBuilder {
             }
           }
         }
-        if (!subs.length) return { k: 'expr', at, e: null, text: firstLine(n.text) };
-        return { k: 'expr', at, e: subs.length === 1 ? subs[0] : { k: 'other', subs }, text: firstLine(n.text) };
+        if (!subs.length) return { k: 'expr', at, e: null };
+        return { k: 'expr', at, e: subs.length === 1 ? subs[0] : { k: 'other', subs } };
       }
       case 'if_statement': {
         const cond = n.childForFieldName('condition');
@@ -240,7 +236,7 @@ class FileBuilder {
         const cond = n.childForFieldName('condition');
         const upd = n.childForFieldName('update');
         const out: Stmt = { k: 'for', at, body: this.bodyOf(n, at, d) };
-        if (init) out.init = init.type === 'declaration' ? this.stmt(init, d) ?? undefined : { k: 'expr', at: span(init), e: this.expr(init, d), text: firstLine(init.text) };
+        if (init) out.init = init.type === 'declaration' ? this.stmt(init, d) ?? undefined : { k: 'expr', at: span(init), e: this.expr(init, d) };
         if (cond) {
           out.c = this.expr(cond, d);
           out.ct = condText(cond);
@@ -263,7 +259,7 @@ class FileBuilder {
         return { k: 'continue', at };
       case 'return_statement': {
         const e = named(n)[0];
-        return e ? { k: 'return', at, e: this.expr(e, d), text: firstLine(n.text) } : { k: 'return', at, text: firstLine(n.text) };
+        return e ? { k: 'return', at, e: this.expr(e, d) } : { k: 'return', at };
       }
       case 'goto_statement':
         return { k: 'goto', at, label: n.childForFieldName('label')?.text ?? '?' };
@@ -305,7 +301,7 @@ class FileBuilder {
       default: {
         // An expression in statement position inside an error region, or a shape we do not know: keep its calls.
         const subs = this.callsIn(n, d);
-        return subs.length ? { k: 'expr', at, e: { k: 'other', subs }, text: firstLine(n.text) } : null;
+        return subs.length ? { k: 'expr', at, e: { k: 'other', subs } } : null;
       }
     }
   }

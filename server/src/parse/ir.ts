@@ -32,7 +32,8 @@ export type Expr =
 
 export type Stmt =
   | { k: 'block'; at: Span; s: Stmt[] }
-  | { k: 'expr'; at: Span; e: Expr | null; text: string }
+  /** Statements keep no text (simulate reads a step's words from the source: `statementLine`). */
+  | { k: 'expr'; at: Span; e: Expr | null }
   | { k: 'if'; at: Span; c: Expr; ct: string; then: Stmt; else?: Stmt }
   | { k: 'while'; at: Span; c: Expr; ct: string; body: Stmt }
   | { k: 'do'; at: Span; c: Expr; ct: string; body: Stmt }
@@ -46,7 +47,7 @@ export type Stmt =
   | { k: 'case'; at: Span; isDefault: boolean; v?: Expr; s: Stmt[] }
   | { k: 'break'; at: Span }
   | { k: 'continue'; at: Span }
-  | { k: 'return'; at: Span; e?: Expr; text: string }
+  | { k: 'return'; at: Span; e?: Expr }
   | { k: 'goto'; at: Span; label: string }
   | { k: 'label'; at: Span; name: string; s?: Stmt }
   /** `#if`/`#ifdef` inside a body: any one branch may be compiled. */

@@ -10,6 +10,26 @@ export interface DecodedSource {
   notes: string[];
 }
 
+/** How much of a statement's first line a simulation step shows. */
+export const TEXT_LIMIT = 120;
+
+/** The first line of a statement's text, trimmed and cut at TEXT_LIMIT. */
+export function firstLine(text: string): string {
+  const line = text.split('\n', 1)[0].trim();
+  return line.length > TEXT_LIMIT ? line.slice(0, TEXT_LIMIT - 1) + '…' : line;
+}
+
+/**
+ * The first line of the statement at `at` ([line, column, endLine, endColumn], lines 1-based) in a
+ * file's lines: what a simulation step shows. The IR keeps no statement texts (a whole tree's were
+ * ~9 MB of heap); a step reads them from the source when asked.
+ */
+export function statementLine(lines: readonly string[], at: readonly number[]): string {
+  const line = lines[at[0] - 1];
+  if (line === undefined) return '';
+  return firstLine(at[2] === at[0] ? line.slice(at[1], at[3]) : line.slice(at[1]));
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
