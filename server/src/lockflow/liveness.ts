@@ -35,79 +35,50 @@ function leadingName(name: string): string | undefined {
   return /^[*&(\s]*([A-Za-z_][A-Za-z0-9_]*)/.exec(name)?.[1];
 }
 
-/** Every text an expression reads or writes names in (a plain callee name is none: calling reads no fact). */
-function textsOf(e: Expr | null | undefined, add: (text: string) => void): void {
+const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NOTHING = () => undefined;
+
+/**
+ * The names in an expression: `text` gets every text naming what it reads or writes (a plain callee
+ * name is none: calling reads no fact), `value` every name a fact can be about (what is assigned,
+ * what is read as a value).
+ */
+function visitNames(e: Expr | null | undefined, text: (t: string) => void, value: (name: string) => void): void {
   if (!e) return;
   switch (e.k) {
     case 'call':
-      if (!PLAIN.test(e.f)) add(e.f);
-      for (const a of e.a) add(a);
-      if (e.sub) for (const x of e.sub) textsOf(x, add);
+      if (!PLAIN.test(e.f)) text(e.f);
+      for (const a of e.a) text(a);
+      if (e.sub) for (const x of e.sub) visitNames(x, text, value);
       return;
     case 'not':
-      return textsOf(e.e, add);
+      return visitNames(e.e, text, value);
     case 'and':
     case 'or':
     case 'cmp':
     case 'bits':
-      textsOf(e.a, add);
-      return textsOf(e.b, add);
+      visitNames(e.a, text, value);
+      return visitNames(e.b, text, value);
     case 'assign':
-      add(e.lhs);
-      return textsOf(e.rhs, add);
+      text(e.lhs);
+      value(e.lhs);
+      return visitNames(e.rhs, text, value);
     case 'cond':
-      textsOf(e.c, add);
-      textsOf(e.a, add);
-      return textsOf(e.b, add);
+      visitNames(e.c, text, value);
+      visitNames(e.a, text, value);
+      return visitNames(e.b, text, value);
     case 'id':
-      return add(e.name);
+      text(e.name);
+      return value(e.name);
     case 'num':
       return;
     case 'guard':
-      return add(e.arg);
+      return text(e.arg);
     case 'other':
-      for (const x of e.subs) textsOf(x, add);
-      if (e.addr) add(e.addr);
-      if (e.kills) for (const k of e.kills) add(k);
+      for (const x of e.subs) visitNames(x, text, value);
+      if (e.addr) text(e.addr);
+      if (e.kills) for (const k of e.kills) text(k);
       return;
-  }
-}
-
-const PLAIN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** The names a fact can be about: what is assigned, and what is read as a value. */
-function factBases(e: Expr | null | undefined, add: (name: string) => void): void {
-  if (!e) return;
-  switch (e.k) {
-    case 'call':
-      if (e.sub) for (const x of e.sub) factBases(x, add);
-      return;
-    case 'not':
-      return factBases(e.e, add);
-    case 'and':
-    case 'or':
-    case 'cmp':
-    case 'bits':
-      factBases(e.a, add);
-      return factBases(e.b, add);
-    case 'assign': {
-      const b = leadingName(e.lhs);
-      if (b) add(b);
-      return factBases(e.rhs, add);
-    }
-    case 'cond':
-      factBases(e.c, add);
-      factBases(e.a, add);
-      return factBases(e.b, add);
-    case 'id': {
-      const b = leadingName(e.name);
-      if (b) add(b);
-      return;
-    }
-    case 'other':
-      for (const x of e.subs) factBases(x, add);
-      return;
-    default:
   }
 }
 
@@ -121,12 +92,13 @@ export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<readonl
   const index = new Map<string, number>();
   const names: string[] = [];
   const base = (name: string) => {
-    if (!params.has(name) && !index.has(name)) {
-      index.set(name, names.length);
-      names.push(name);
+    const b = leadingName(name);
+    if (b && !params.has(b) && !index.has(b)) {
+      index.set(b, names.length);
+      names.push(b);
     }
   };
-  for (const node of cfg.nodes) factBases(node.e, base);
+  for (const node of cfg.nodes) visitNames(node.e, NOTHING, base);
   const uses: number[][] = [];
   for (const node of cfg.nodes) {
     const mine: number[] = [];
@@ -136,10 +108,10 @@ export function dyingNames(cfg: Cfg, params: ReadonlySet<string>): Array<readonl
     };
     const add = (text: string) => eachIdentifier(text, use);
     if (names.length) {
-      textsOf(node.e, add);
+      visitNames(node.e, add, NOTHING);
       if (node.ct) add(node.ct);
       if (node.guard) add(node.guard.arg);
-      if (node.cases) for (const c of node.cases) textsOf(c, add);
+      if (node.cases) for (const c of node.cases) visitNames(c, add, NOTHING);
     }
     uses.push(mine);
   }
