@@ -12,7 +12,7 @@ import { type IndexOptions, type IndexStats, loadCachedIR, loadTree, type Scanne
 import type { Mode } from '../lockflow/modes';
 import type { FileIR } from '../parse/ir';
 import { parseFileText } from '../parse/parse-file';
-import { decodeSource } from '../parse/source-text';
+import { sourceTextOf } from '../parse/source-text';
 import { runRules } from '../rules/lock-rules';
 import type { Diagnostic } from '../rules/diagnostic';
 import { annotateFunction, type FunctionAnnotation } from './annotate';
@@ -188,8 +188,7 @@ export class LockEngine {
     const given = this.givenTexts.get(rel);
     if (given !== undefined) return given;
     try {
-      const d = decodeSource(fs.readFileSync(path.join(this.root, rel)));
-      return d.skipped ? undefined : d.text;
+      return sourceTextOf(fs.readFileSync(path.join(this.root, rel)));
     } catch {
       return undefined;
     }

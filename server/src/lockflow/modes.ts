@@ -167,22 +167,6 @@ export class StateSet {
     else this.byHash!.set(s.h, [at, s]);
   }
 
-  /** Removes the state equal to `s`, if there is one. */
-  delete(s: AbsState): void {
-    const h = stateHash(s);
-    const i = this.items.findIndex((x) => x.h === h && sameState(x, s));
-    if (i < 0) return;
-    const gone = this.items[i];
-    this.items.splice(i, 1);
-    const at = this.byHash?.get(h);
-    if (at === undefined) return;
-    if (!Array.isArray(at)) this.byHash!.delete(h);
-    else {
-      at.splice(at.indexOf(gone), 1);
-      if (at.length === 0) this.byHash!.delete(h);
-    }
-  }
-
   clear(): void {
     this.items = [];
     this.byHash = undefined;

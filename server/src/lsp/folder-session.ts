@@ -20,7 +20,7 @@ import { IndexCancelled } from '../index/workspace-index';
 import type { FileIR } from '../parse/ir';
 import { IncrementalParser } from '../parse/incremental-parse';
 import { parseFileText } from '../parse/parse-file';
-import { decodeSource } from '../parse/source-text';
+import { sourceTextOf } from '../parse/source-text';
 
 /** Edits that arrive within this time of each other are analysed once, with the newest text. */
 const EDIT_COALESCE_MS = 15;
@@ -291,8 +291,7 @@ export class FolderSession {
 
 async function readText(abs: string): Promise<string | undefined> {
   try {
-    const d = decodeSource(await readFile(abs));
-    return d.skipped ? undefined : d.text;
+    return sourceTextOf(await readFile(abs));
   } catch {
     return undefined;
   }

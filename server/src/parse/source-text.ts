@@ -44,6 +44,12 @@ export function decodeSource(bytes: Uint8Array): DecodedSource {
   }
 }
 
+/** A file's bytes as source text, or undefined for a file not analysed (binary). */
+export function sourceTextOf(bytes: Uint8Array): string | undefined {
+  const d = decodeSource(bytes);
+  return d.skipped ? undefined : d.text;
+}
+
 /** Annotations that take a parenthesised argument and mean nothing to the lock analysis. */
 const CALL_ANNOTATIONS = new Set([
   '__acquires', '__releases', '__must_hold', '__cond_acquires', '__cond_releases', '__attribute__',
