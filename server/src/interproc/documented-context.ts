@@ -41,3 +41,24 @@ export function proseRequirement(comment: string | undefined): ProseRequirement 
   }
   return undefined;
 }
+
+const EFFECT_LOCK = String.raw`(?:${LOCK}|the lock)`;
+const DROPS = new RegExp(String.raw`\b(drops?|dropped|dropping|releases?|released|releasing|unlocks?|unlocked|unlocking)\b[^.;]{0,25}?\b${EFFECT_LOCK}|${EFFECT_LOCK}\b[^.;]{0,30}\b(dropped|released|unlocked)\b`, 'i');
+const NEGATED = /\b(not|never|without|doesn't|don't|won't)\b[^.;]{0,20}\b(drop|releas|unlock)/i;
+const CALLERS_JOB = /\bcallers?\b[^.;]{0,30}\b(must|should|has to|have to|needs? to|is expected to|are expected to)\b/i;
+
+/**
+ * The sentence of a function's comment that says the function itself drops mmap_lock
+ * (expand_stack(): "If no vma is found or it can't be expanded, it returns NULL and has dropped
+ * the lock."), or undefined. "the lock" counts when the comment names mmap_lock (or an mm locked)
+ * elsewhere; a caller's duty ("the caller must drop mmap_lock") and a denial ("does not drop") do not.
+ */
+export function documentedLockDrop(comment: string | undefined): string | undefined {
+  if (!comment || !new RegExp(String.raw`${LOCK}|\bmm\b[^.;]{0,12}\blocked\b`, 'i').test(comment)) return undefined;
+  const clean = comment.replace(/^\s*(\/\*+|\*+\/?|\/\/)/gm, ' ').replace(/\s+/g, ' ');
+  for (const raw of clean.split(/(?<=[.;])\s+/)) {
+    const s = raw.trim();
+    if (DROPS.test(s) && !NEGATED.test(s) && !CALLERS_JOB.test(s)) return s.length > 160 ? s.slice(0, 157) + '...' : s;
+  }
+  return undefined;
+}

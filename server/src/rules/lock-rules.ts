@@ -8,6 +8,7 @@
  * is one this function's own lock operations produced.
  */
 import { callbackHoldsLock } from '../interproc/callbacks';
+import { documentedLockDrop } from '../interproc/documented-context';
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
@@ -180,8 +181,10 @@ class FnCtx {
       if (isLockContract(exits, this.ref.fn.returns)) continue;
       // `@unlock: set to true to drop the mmap_lock` (do_vmi_munmap): the caller chooses, by argument.
       if (this.p.decidingParameter(this.ref, e)) continue;
+      // Its comment says it drops the lock (expand_stack(): "returns NULL and has dropped the lock").
+      if (documentedLockDrop(this.ref.fn.doc)) return;
       const related = this.returnSites(e);
-      this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); its name does not say it locks or unlocks (${describeTrans(summary, e)})`, related);
+      this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); ${this.ref.fn.doc ? 'neither its name nor its comment says' : 'its name does not say'} it locks or unlocks (${describeTrans(summary, e)})`, related);
       return;
     }
   }
