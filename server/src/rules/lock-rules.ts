@@ -30,12 +30,13 @@ export interface RuleOptions {
 
 export function runRules(p: Program, opts: RuleOptions = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const judge = new ExitJudge(p);
   for (const ref of p.table.all()) {
     if (opts.files && !opts.files.has(ref.file)) continue;
     const flow = p.flows.get(ref.id);
     if (!flow) continue;
     const entry = new Set(p.entryModes(ref));
-    const ctx = new FnCtx(p, ref, flow, entry, out);
+    const ctx = new FnCtx(p, ref, flow, entry, out, judge);
     ctx.lockOps();
     ctx.calls();
     ctx.returns();
@@ -51,6 +52,7 @@ class FnCtx {
     readonly flow: FlowResult,
     readonly entry: Set<Mode>,
     readonly out: Diagnostic[],
+    private readonly judge: ExitJudge,
   ) {}
 
   get name(): string {
@@ -172,19 +174,18 @@ class FnCtx {
   }
 
   returns(): void {
-    if (/lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|stop|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i.test(this.name)) return;
-    const summary = this.p.summary(this.ref);
     for (const e of this.entry) {
-      const exits = this.flow.exits.filter((s) => s.entry === e);
-      const modes = sortModes(exits.map((s) => modeOf(s, 0)));
-      if (modes.length < 2) continue;
-      if (isLockContract(exits, this.ref.fn.returns)) continue;
-      // `@unlock: set to true to drop the mmap_lock` (do_vmi_munmap): the caller chooses, by argument.
-      if (this.p.decidingParameter(this.ref, e)) continue;
-      // Its comment says it drops the lock (expand_stack(): "returns NULL and has dropped the lock").
-      if (documentedLockDrop(this.ref.fn.doc)) return;
+      const modes = this.judge.unexplainedExits(this.ref, e);
+      if (!modes) continue;
+      // Only a callee's exits differ, and that callee is flagged for it (or inherits it in turn):
+      // the report stays where the paths part, not on every caller up the chain.
+      if (this.judge.inheritsExits(this.ref, e)) continue;
       const related = this.returnSites(e);
-      this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); ${this.ref.fn.doc ? 'neither its name nor its comment says' : 'its name does not say'} it locks or unlocks (${describeTrans(summary, e)})`, related);
+      const summary = this.p.summary(this.ref);
+      const heirs = this.judge.heirsOf(this.ref);
+      const names = heirs.slice(0, 3).map((h) => h.fn.name + '()').join(', ') + (heirs.length > 3 ? ', ...' : '');
+      const inherited = heirs.length ? `; ${heirs.length} function${heirs.length > 1 ? 's' : ''} up the call chain return${heirs.length > 1 ? '' : 's'} in differing modes through it and ${heirs.length > 1 ? 'are' : 'is'} not flagged (${names})` : '';
+      this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); ${this.ref.fn.doc ? 'neither its name nor its comment says' : 'its name does not say'} it locks or unlocks (${describeTrans(summary, e)})${inherited}`, related);
       return;
     }
   }
@@ -229,6 +230,95 @@ class FnCtx {
  * lock_mm_and_find_vma style), or two held modes told apart (5.x
  * __do_munmap's downgrade result). "Held only on the error path" is a leak.
  */
+/** A name that says the function locks, unlocks or hands a lock over: its exits may differ. */
+const LOCKING_NAME = /lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|stop|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i;
+
+/**
+ * LL004's judgement of functions' exits, for one run of the rules (answers are remembered: they
+ * follow the program, which a run does not change, and callers up a chain ask of the same callees).
+ */
+class ExitJudge {
+  private readonly unexplained = new Map<string, Mode[] | null>();
+  private readonly inherited = new Map<string, FnRef[] | null>();
+
+  constructor(private readonly p: Program) {}
+
+  /**
+   * The modes a function returns with, entered with `e`, when they differ and nothing explains it:
+   * not its name, a return-value or out-parameter contract, a deciding parameter, or a comment
+   * saying it drops the lock. Undefined when they agree or are explained.
+   */
+  unexplainedExits(ref: FnRef, e: Mode): Mode[] | undefined {
+    const key = `${ref.id}|${e}`;
+    let known = this.unexplained.get(key);
+    if (known === undefined) this.unexplained.set(key, (known = this.judge(ref, e) ?? null));
+    return known ?? undefined;
+  }
+
+  private judge(ref: FnRef, e: Mode): Mode[] | undefined {
+    const flow = this.p.flows.get(ref.id);
+    if (!flow || LOCKING_NAME.test(ref.fn.name)) return undefined;
+    const exits = flow.exits.filter((s) => s.entry === e);
+    const modes = sortModes(exits.map((s) => modeOf(s, 0)));
+    if (modes.length < 2) return undefined;
+    if (isLockContract(exits, ref.fn.returns)) return undefined;
+    // `@unlock: set to true to drop the mmap_lock` (do_vmi_munmap): the caller chooses, by argument.
+    if (this.p.decidingParameter(ref, e)) return undefined;
+    // Its comment says it drops the lock (expand_stack(): "returns NULL and has dropped the lock").
+    if (documentedLockDrop(ref.fn.doc)) return undefined;
+    return modes;
+  }
+
+  /**
+   * The callees a function's differing exits (entered with `e`) all come from, when each is a
+   * callee whose own exits differ unexplained: the function takes, drops or downgrades no lock
+   * itself, and every call that changes the lock's mode goes to such a callee. Undefined otherwise.
+   * A callee whose name or comment says it drops the lock does not count: handling that is the
+   * caller's job, and the caller is flagged.
+   */
+  inheritsExits(ref: FnRef, e: Mode): FnRef[] | undefined {
+    const key = `${ref.id}|${e}`;
+    let known = this.inherited.get(key);
+    if (known === undefined) this.inherited.set(key, (known = this.calleesInherited(ref, e) ?? null));
+    return known ?? undefined;
+  }
+
+  private calleesInherited(ref: FnRef, e: Mode): FnRef[] | undefined {
+    const flow = this.p.flows.get(ref.id);
+    if (!flow) return undefined;
+    const from: FnRef[] = [];
+    for (const ev of flow.events) {
+      if (ev.before.entry !== e || ev.inst !== 0) continue;
+      if (ev.kind === 'acquire' || ev.kind === 'release' || ev.kind === 'downgrade') return undefined;
+      if (ev.kind !== 'call') continue;
+      const before = ev.before.modes[0];
+      if (ev.after.every((a) => a.modes[0] === before)) continue;
+      const callee = IDENT.test(ev.callee) ? this.p.table.resolve(ev.callee, ref.file) : undefined;
+      if (!callee || callee === ref || !this.unexplainedExits(callee, modeOf(ev.before, 0))) return undefined;
+      if (!from.includes(callee)) from.push(callee);
+    }
+    return from.length ? from : undefined;
+  }
+
+  /** Functions up the call chain whose differing exits come through `origin` (inheritsExits, transitively); at most `cap`. */
+  heirsOf(origin: FnRef, cap = 200): FnRef[] {
+    const out: FnRef[] = [];
+    const seen = new Set<FnRef>([origin]);
+    for (let i = -1; i < out.length && out.length < cap; i++) {
+      const g = i < 0 ? origin : out[i];
+      for (const f of this.p.callersOfName(g.fn.name)) {
+        if (seen.has(f) || this.p.table.resolve(g.fn.name, f.file) !== g) continue;
+        if (!this.p.entryModes(f).some((e) => this.unexplainedExits(f, e) && this.inheritsExits(f, e)?.some((c) => seen.has(c)))) continue;
+        seen.add(f);
+        out.push(f);
+      }
+    }
+    return out;
+  }
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
   // Fault-retry style: every path that lost the lock returns a protocol bit (VM_FAULT_RETRY) the caller must test.
   if (exits.every((s) => held(modeOf(s, 0)) || setsProtocolBit(s.ret))) return true;
