@@ -1,7 +1,7 @@
 /** What a function's comment says of mmap_lock: a requirement on entry, or that the function drops it. */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { documentedLockDrop, proseRequirement } from '../server/src/interproc/documented-context';
+import { documentedLockDrop, proseRequirement, statedRequirement } from '../server/src/interproc/documented-context';
 
 describe('documentedLockDrop', () => {
   it('reads a drop stated of the function itself, active or passive', () => {
@@ -17,9 +17,34 @@ describe('documentedLockDrop', () => {
     // "the lock" alone, in a comment that never names mmap_lock, is some other lock.
     assert.equal(documentedLockDrop('/* Returns with the lock dropped on failure. */'), undefined);
     assert.equal(documentedLockDrop(undefined), undefined);
+    // Balanced: it takes the lock and gives it back before returning.
+    assert.equal(documentedLockDrop('/* Called without mmap_lock (takes and releases the mmap_lock by itself). */'), undefined);
   });
 
   it('a drop is an effect, not a requirement on entry', () => {
     assert.equal(proseRequirement('/* It drops the mmap_lock before doing I/O. */'), undefined);
+  });
+});
+
+describe('proseRequirement', () => {
+  it('reads what a caller must hold', () => {
+    assert.deepEqual(proseRequirement('/* The mmap_lock for reading is held by the caller. */')?.modes, ['read', 'write']);
+    assert.deepEqual(proseRequirement('/** Context: Caller must hold mmap_lock for writing. */')?.modes, ['write']);
+  });
+
+  it('does not read what a function avoids, or a protocol an argument chooses', () => {
+    // lock_mm_and_find_vma(): why it does not simply call mmap_read_lock().
+    assert.equal(proseRequirement("/* For example, if we have a kernel bug that causes a page fault, we don't want to just use mmap_read_lock() to get the mm lock, because that would deadlock if the bug were to happen while we're holding the mm lock for writing. */"), undefined);
+    // __get_user_pages_locked(): the caller says, through *locked, whether it holds the lock.
+    assert.equal(proseRequirement('/* Locking: (*locked == 1) means that the mmap_lock has already been acquired by the caller. */'), undefined);
+  });
+});
+
+describe('statedRequirement', () => {
+  it('reads a body comment unless the body takes the lock itself', () => {
+    const fn = { bodyNotes: ['/* Must get reference to anon_vma while still holding mmap_lock */'] };
+    assert.deepEqual(statedRequirement(fn, false)?.modes, ['read', 'write']);
+    assert.equal(statedRequirement(fn, true), undefined);
+    assert.deepEqual(statedRequirement({ doc: '/* Caller holds mmap_lock. */', ...fn }, true)?.modes, ['read', 'write']);
   });
 });

@@ -5,9 +5,9 @@
  * into hovers and inlay hints, and nothing here knows about LSP.
  */
 import { DOCUMENTED_CALLBACK_CONTEXT } from '../interproc/callbacks';
-import { proseRequirement } from '../interproc/documented-context';
+import { statedRequirement } from '../interproc/documented-context';
 import type { FnRef } from '../interproc/function-table';
-import type { Program } from '../interproc/program';
+import { type Program, takesLockItself } from '../interproc/program';
 import type { FlowEvent, FlowResult } from '../lockflow/dataflow';
 import { MODES, type Mode, modeOf, sortModes } from '../lockflow/modes';
 import { describeTrans } from '../lockflow/summary';
@@ -246,7 +246,7 @@ export function describeFunction(p: Program, ref: FnRef): FunctionDescription {
     entryWhy: a.entryWhy,
   };
   if (s.requires) out.requirement = `${s.requires.why} (needs ${s.requires.modes.join(' or ')})`;
-  const prose = proseRequirement(ref.fn.doc) ?? ref.fn.bodyNotes?.map(proseRequirement).find(Boolean);
+  const prose = statedRequirement(ref.fn, takesLockItself(ref, p.options.extraPrimitives));
   const reg = regs.find((r) => DOCUMENTED_CALLBACK_CONTEXT[r.struct]?.[r.member]);
   if (prose) out.documentedContext = `"${prose.text}"`;
   else if (reg) out.documentedContext = `${reg.struct}.${reg.member}: ${DOCUMENTED_CALLBACK_CONTEXT[reg.struct][reg.member].text}`;

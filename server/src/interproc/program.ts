@@ -8,14 +8,14 @@ import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, ty
 import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { bitsNamed, constantBits, keySetsBit, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
-import { type Primitive, primitiveFor } from '../lockflow/primitives';
+import { type Primitive, PRIMITIVES, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
 import { PROTOCOL_FAMILIES } from '../parse/kernel-macros';
 import { contradicts, negateCondition } from '../parse/pp-conditions';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
-import { proseRequirement } from './documented-context';
+import { statedRequirement } from './documented-context';
 import { FunctionTable, type CallSite, type FnRef, type ResolveOptions } from './function-table';
 
 /** Why a mode can be held when a function starts. */
@@ -665,7 +665,7 @@ export class Program {
 
   /** A requirement stated in prose (kerneldoc `Context:`, "caller must hold mmap_lock"), as a summary. */
   private proseSummary(r: FnRef): Summary | undefined {
-    const prose = proseRequirement(r.fn.doc) ?? r.fn.bodyNotes?.map(proseRequirement).find((x) => x);
+    const prose = statedRequirement(r.fn, takesLockItself(r, this.options.extraPrimitives));
     return prose ? { ...IDENTITY, requires: { modes: prose.modes, why: `documents: "${prose.text}"`, source: 'doc', file: r.file, at: r.fn.nameAt } } : undefined;
   }
 
@@ -1803,6 +1803,11 @@ function writesOut(r: FnRef): boolean {
     },
   });
   return w;
+}
+
+/** Whether the body itself calls a primitive that takes mmap_lock (a guard included). */
+export function takesLockItself(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {
+  return r.calls.some((name) => name === 'guard' || name === 'scoped_guard' || (extra?.get(name) ?? PRIMITIVES.get(name))?.kind === 'acquire');
 }
 
 function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {

@@ -470,7 +470,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
   const errorLines: number[] = [];
   let errorBytes = 0;
 
-  const addFunction = (def: SyntaxNode, nameNode: SyntaxNode | null, name: string, params: string[], body: SyntaxNode, pp: string[], extra: Partial<FunctionIR>, docAnchor: SyntaxNode) => {
+  const addFunction = (def: SyntaxNode, nameNode: SyntaxNode | null, name: string, params: string[], body: SyntaxNode, pp: string[], extra: Partial<FunctionIR>, docAnchor: SyntaxNode, outerAnchor?: SyntaxNode) => {
     b.errorsInFn = 0;
     const notes: string[] = [];
     const stmts = b.block(body.namedChildren, 1, notes);
@@ -485,24 +485,30 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
       errors: b.errorsInFn + countErrors(def.type === 'function_definition' ? def : body),
       ...extra,
     };
-    const doc = docComment(docAnchor);
+    // A comment before the `#if` around the function is its own only when it names it (kerneldoc does);
+    // otherwise it is about the block (or the file).
+    const outerDoc = outerAnchor ? docComment(outerAnchor) : undefined;
+    const doc = docComment(docAnchor) ?? (outerDoc && new RegExp(`\\b${name}\\b`).test(outerDoc) ? outerDoc : undefined);
     if (doc) fn.doc = doc.length > 4000 ? doc.slice(0, 4000) : doc;
     if (notes.length) fn.bodyNotes = notes.map((t) => (t.length > 500 ? t.slice(0, 500) : t));
     functions.push(fn);
   };
 
-  const visit = (n: SyntaxNode, pp: string[], depth: number) => {
+  const visit = (n: SyntaxNode, pp: string[], depth: number, conditional?: SyntaxNode) => {
     if (depth > 60) return;
     const kids = n.namedChildren.filter((c): c is SyntaxNode => c !== null);
+    // The first item under `#ifdef CONFIG_ELF_CORE`: its comment stands before the `#ifdef` (get_dump_page()).
+    const condition = conditional ? conditional.childForFieldName('name') ?? conditional.childForFieldName('condition') : null;
     for (let i = 0; i < kids.length; i++) {
       const c = kids[i];
+      const outer = i === 1 && condition && kids[0].id === condition.id ? conditional : undefined;
       switch (c.type) {
         case 'function_definition': {
           const fd = functionDeclarator(c.childForFieldName('declarator'));
           const nameNode = fd?.childForFieldName('declarator') ?? null;
           const name = nameNode ? declaratorName(nameNode) : undefined;
           const body = c.childForFieldName('body');
-          if (name && body) addFunction(c, nameNode, name, paramNames(fd!.childForFieldName('parameters')), body, pp, { returns: returnKind(c) }, c);
+          if (name && body) addFunction(c, nameNode, name, paramNames(fd!.childForFieldName('parameters')), body, pp, { returns: returnKind(c) }, c, outer);
           break;
         }
         case 'expression_statement': {
@@ -514,7 +520,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
             const args = named(call!.childForFieldName('arguments')!);
             const sys = args[0]?.text ?? '?';
             const params = args.slice(1).filter((_, k) => k % 2 === 1).map((a) => a.text);
-            addFunction(c, args[0] ?? null, (f.startsWith('COMPAT') ? 'compat_sys_' : 'sys_') + sys, params, next, pp, { syscall: sys, isStatic: false }, c);
+            addFunction(c, args[0] ?? null, (f.startsWith('COMPAT') ? 'compat_sys_' : 'sys_') + sys, params, next, pp, { syscall: sys, isStatic: false }, c, outer);
             i++;
           }
           break;
@@ -544,7 +550,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
         case 'preproc_ifdef':
         case 'preproc_if': {
           const cond = ppCondition(c);
-          visit(c, [...pp, cond], depth + 1);
+          visit(c, [...pp, cond], depth + 1, c);
           let neg = [...pp, negateCondition(cond)];
           for (let alt = c.childForFieldName('alternative'); alt; alt = alt.childForFieldName('alternative')) {
             if (alt.type === 'preproc_else') {
