@@ -8,6 +8,8 @@ describe('documentedLockDrop', () => {
     assert.match(documentedLockDrop('/*\n * Called with the mm locked for reading.\n * If no vma is found, it returns NULL and has dropped the lock.\n */') ?? '', /has dropped the lock/);
     assert.match(documentedLockDrop('/* Returns result: if not SCAN_SUCCEED, mmap_lock has been released. */') ?? '', /has been released/);
     assert.match(documentedLockDrop('/** Return: 0 on success and drops the mmap_lock if so directed. */') ?? '', /drops the mmap_lock/);
+    // A negation elsewhere in the sentence is not a denial of the drop.
+    assert.match(documentedLockDrop('/* If the vma is not present, we drop the mmap_lock and return NULL. */') ?? '', /we drop the mmap_lock/);
   });
 
   it('does not read a denial, a caller\'s duty, or another lock', () => {
@@ -17,6 +19,8 @@ describe('documentedLockDrop', () => {
     // "the lock" alone, in a comment that never names mmap_lock, is some other lock.
     assert.equal(documentedLockDrop('/* Returns with the lock dropped on failure. */'), undefined);
     assert.equal(documentedLockDrop(undefined), undefined);
+    // "the locked folio" is not "the lock".
+    assert.equal(documentedLockDrop('/* Called with mmap_lock held; we unlock the locked folio before returning. */'), undefined);
     // Balanced: it takes the lock and gives it back before returning.
     assert.equal(documentedLockDrop('/* Called without mmap_lock (takes and releases the mmap_lock by itself). */'), undefined);
   });
@@ -30,6 +34,8 @@ describe('proseRequirement', () => {
   it('reads what a caller must hold', () => {
     assert.deepEqual(proseRequirement('/* The mmap_lock for reading is held by the caller. */')?.modes, ['read', 'write']);
     assert.deepEqual(proseRequirement('/** Context: Caller must hold mmap_lock for writing. */')?.modes, ['write']);
+    // A comparison in a sentence that says "must" is still a requirement.
+    assert.deepEqual(proseRequirement('/* Must be called with mmap_lock held and vma->vm_mm == mm. */')?.modes, ['read', 'write']);
   });
 
   it('does not read what a function avoids, or a protocol an argument chooses', () => {

@@ -52,7 +52,7 @@ export function proseRequirement(comment: string | undefined): ProseRequirement 
     // "we don't want to just use mmap_read_lock() ..., because that would deadlock if ...": what it avoids, not what it needs.
     if (/\b(would|were to|(do not|don't|doesn't|does not) want)\b/i.test(s) && !/context:|must|caller/i.test(s)) continue;
     // "Locking: (*locked == 1) means that the mmap_lock has already been acquired": a protocol an argument chooses.
-    if (/==|!=|\bmeans that\b/.test(s) && !/context:/i.test(s)) continue;
+    if (/==|!=|\bmeans that\b/.test(s) && !/context:|\bmust\b/i.test(s)) continue;
     const text = s.length > 160 ? s.slice(0, 157) + '...' : s;
     if (NOT_HELD.test(s)) return { modes: ['none'], text };
     if (WRITE.test(s) && !/\bor\b[^.;]{0,12}\bread|\bread\b[^.;]{0,12}\bor\b/i.test(s)) return { modes: ['write'], text };
@@ -62,9 +62,9 @@ export function proseRequirement(comment: string | undefined): ProseRequirement 
   return undefined;
 }
 
-const EFFECT_LOCK = String.raw`(?:${LOCK}|the lock)`;
+const EFFECT_LOCK = String.raw`(?:${LOCK}|the lock\b)`;
 const DROPS = new RegExp(String.raw`\b(drops?|dropped|dropping|releases?|released|releasing|unlocks?|unlocked|unlocking)\b[^.;]{0,25}?\b${EFFECT_LOCK}|${EFFECT_LOCK}\b[^.;]{0,30}\b(dropped|released|unlocked)\b`, 'i');
-const NEGATED = /\b(not|never|without|doesn't|don't|won't)\b[^.;]{0,20}\b(drop|releas|unlock)/i;
+const NEGATED = /\b(not|never|without|doesn't|don't|won't)\s+(\w+\s+){0,2}(drop|releas|unlock)/i;
 const CALLERS_JOB = /\bcallers?\b[^.;]{0,30}\b(must|should|has to|have to|needs? to|is expected to|are expected to)\b/i;
 /** "takes and releases the mmap_lock by itself" (get_dump_page()): balanced, not a drop its callers see. */
 const BALANCED = /\b(takes?|acquires?|grabs?|locks?)\b[^.;]{0,12}\band\s+(then\s+)?(releases?|drops?|unlocks?)\b/i;

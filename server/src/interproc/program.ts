@@ -8,7 +8,7 @@ import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, ty
 import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { bitsNamed, constantBits, keySetsBit, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
-import { type Primitive, PRIMITIVES, primitiveFor } from '../lockflow/primitives';
+import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
@@ -1805,9 +1805,9 @@ function writesOut(r: FnRef): boolean {
   return w;
 }
 
-/** Whether the body itself calls a primitive that takes mmap_lock (a guard included). */
+/** Whether the body itself takes mmap_lock: an acquiring primitive on an mmap lock, or an mmap_lock guard. */
 export function takesLockItself(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {
-  return r.calls.some((name) => name === 'guard' || name === 'scoped_guard' || (extra?.get(name) ?? PRIMITIVES.get(name))?.kind === 'acquire');
+  return r.sites.some((s) => (s.f === 'guard' || s.f === 'scoped_guard' ? guardMode(s.a[0] ?? '') !== undefined : primitiveFor(s.f, s.a, extra)?.kind === 'acquire'));
 }
 
 function usesLockDirectly(r: FnRef, extra?: ReadonlyMap<string, Primitive>): boolean {

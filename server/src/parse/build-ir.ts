@@ -439,6 +439,15 @@ function paramNames(list: SyntaxNode | null): string[] {
 }
 
 /** Comments immediately above `n` (no blank line between), joined. */
+/** Whether `text` has `word` as a whole word (no regular expression: a syscall's name is any text). */
+function namesWord(text: string, word: string): boolean {
+  const isWord = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    if (!isWord(text[i - 1]) && !isWord(text[i + word.length])) return true;
+  }
+  return false;
+}
+
 function docComment(n: SyntaxNode): string | undefined {
   const parts: string[] = [];
   let line = n.startPosition.row;
@@ -488,7 +497,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
     // A comment before the `#if` around the function is its own only when it names it (kerneldoc does);
     // otherwise it is about the block (or the file).
     const outerDoc = outerAnchor ? docComment(outerAnchor) : undefined;
-    const doc = docComment(docAnchor) ?? (outerDoc && new RegExp(`\\b${name}\\b`).test(outerDoc) ? outerDoc : undefined);
+    const doc = docComment(docAnchor) ?? (outerDoc && namesWord(outerDoc, extra.syscall ?? name) ? outerDoc : undefined);
     if (doc) fn.doc = doc.length > 4000 ? doc.slice(0, 4000) : doc;
     if (notes.length) fn.bodyNotes = notes.map((t) => (t.length > 500 ? t.slice(0, 500) : t));
     functions.push(fn);

@@ -12,10 +12,11 @@ import { documentedLockDrop } from '../interproc/documented-context';
 import type { FnRef } from '../interproc/function-table';
 import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
+import { IDENT } from '../lockflow/argument-facts';
 import { setsProtocolBit } from '../lockflow/bits';
 import type { FlowEvent, FlowResult } from '../lockflow/dataflow';
 import { lockExpr } from '../lockflow/instances';
-import { type AbsState, formatModes, type Mode, modeOf, sortModes } from '../lockflow/modes';
+import { type AbsState, formatModes, type Mode, MODES, modeOf, sortModes } from '../lockflow/modes';
 import { describeTrans } from '../lockflow/summary';
 import type { Span } from '../parse/ir';
 import { type Diagnostic, type RelatedLocation, RULES, type RuleCode } from './diagnostic';
@@ -176,15 +177,16 @@ class FnCtx {
   returns(): void {
     for (const e of this.entry) {
       const modes = this.judge.unexplainedExits(this.ref, e);
-      if (!modes) continue;
       // Only a callee's exits differ, and that callee is flagged for it (or inherits it in turn):
       // the report stays where the paths part, not on every caller up the chain.
-      if (this.judge.inheritsExits(this.ref, e)) continue;
+      if (!modes || !this.judge.flaggedUnder(this.ref, e)) continue;
       const related = this.returnSites(e);
       const summary = this.p.summary(this.ref);
-      const heirs = this.judge.heirsOf(this.ref);
-      const names = heirs.slice(0, 3).map((h) => h.fn.name + '()').join(', ') + (heirs.length > 3 ? ', ...' : '');
-      const inherited = heirs.length ? `; ${heirs.length} function${heirs.length > 1 ? 's' : ''} up the call chain return${heirs.length > 1 ? '' : 's'} in differing modes through it and ${heirs.length > 1 ? 'are' : 'is'} not flagged (${names})` : '';
+      const { heirs, capped } = this.judge.heirsOf(this.ref);
+      const distinct = [...new Set(heirs.map((h) => h.fn.name + '()'))];
+      const names = distinct.slice(0, 3).join(', ') + (distinct.length > 3 ? ', ...' : '');
+      const count = `${capped ? 'at least ' : ''}${heirs.length} function${heirs.length > 1 ? 's' : ''}`;
+      const inherited = heirs.length ? `; ${count} up the call chain return${heirs.length > 1 ? '' : 's'} in differing modes through it and ${heirs.length > 1 ? 'are' : 'is'} not flagged (${names})` : '';
       this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); ${this.ref.fn.doc ? 'neither its name nor its comment says' : 'its name does not say'} it locks or unlocks (${describeTrans(summary, e)})${inherited}`, related);
       return;
     }
@@ -223,13 +225,6 @@ class FnCtx {
   }
 }
 
-/**
- * Exit states told apart by the return value the way kernel lock helpers do
- * it: held when it returns 0 and an error when not (killable style), held
- * when it returns true/non-NULL and 0/NULL when not (trylock and
- * lock_mm_and_find_vma style), or two held modes told apart (5.x
- * __do_munmap's downgrade result). "Held only on the error path" is a leak.
- */
 /** A name that says the function locks, unlocks or hands a lock over: its exits may differ. */
 const LOCKING_NAME = /lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|stop|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i;
 
@@ -300,25 +295,68 @@ class ExitJudge {
     return from.length ? from : undefined;
   }
 
-  /** Functions up the call chain whose differing exits come through `origin` (inheritsExits, transitively); at most `cap`. */
-  heirsOf(origin: FnRef, cap = 200): FnRef[] {
+  private readonly flaggedMemo = new Map<string, boolean>();
+
+  /** Whether LL004 flags `ref`, under some entry mode the program infers for it. */
+  flagged(ref: FnRef): boolean {
+    let v = this.flaggedMemo.get(ref.id);
+    if (v !== undefined) return v;
+    // A cycle asks again while the answer is being worked out: not flagged, so far.
+    this.flaggedMemo.set(ref.id, false);
+    v = this.p.entryModes(ref).some((e) => this.flaggedUnder(ref, e));
+    this.flaggedMemo.set(ref.id, v);
+    return v;
+  }
+
+  /**
+   * Whether LL004 flags `ref` entered with `e`: its exits differ unexplained, and they are its own,
+   * or the callees it inherits them from lead to no flagged function (a chain that only inherits
+   * from itself, or a callee entered here in a mode its own entry states leave out).
+   */
+  flaggedUnder(ref: FnRef, e: Mode): boolean {
+    if (!this.unexplainedExits(ref, e)) return false;
+    const from = this.inheritsExits(ref, e);
+    if (!from) return true;
+    const seen = new Set<FnRef>([ref]);
+    const stack = [...from];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (seen.has(c)) continue;
+      seen.add(c);
+      if (this.flagged(c)) return false;
+      for (const m of MODES) stack.push(...(this.inheritsExits(c, m) ?? []));
+    }
+    return true;
+  }
+
+  /**
+   * Functions up the call chain whose differing exits come through `origin` (inheritsExits,
+   * transitively) and that are therefore not flagged; at most `cap` (`capped` says so).
+   */
+  heirsOf(origin: FnRef, cap = 200): { heirs: FnRef[]; capped: boolean } {
     const out: FnRef[] = [];
     const seen = new Set<FnRef>([origin]);
-    for (let i = -1; i < out.length && out.length < cap; i++) {
+    for (let i = -1; i < out.length; i++) {
       const g = i < 0 ? origin : out[i];
       for (const f of this.p.callersOfName(g.fn.name)) {
         if (seen.has(f) || this.p.table.resolve(g.fn.name, f.file) !== g) continue;
-        if (!this.p.entryModes(f).some((e) => this.unexplainedExits(f, e) && this.inheritsExits(f, e)?.some((c) => seen.has(c)))) continue;
+        if (!MODES.some((e) => this.inheritsExits(f, e)?.some((c) => seen.has(c))) || this.flagged(f)) continue;
+        if (out.length >= cap) return { heirs: out, capped: true };
         seen.add(f);
         out.push(f);
       }
     }
-    return out;
+    return { heirs: out, capped: false };
   }
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
+/**
+ * Exit states told apart by the return value the way kernel lock helpers do
+ * it: held when it returns 0 and an error when not (killable style), held
+ * when it returns true/non-NULL and 0/NULL when not (trylock and
+ * lock_mm_and_find_vma style), or two held modes told apart (5.x
+ * __do_munmap's downgrade result). "Held only on the error path" is a leak.
+ */
 function isLockContract(exits: AbsState[], returns: string | undefined): boolean {
   // Fault-retry style: every path that lost the lock returns a protocol bit (VM_FAULT_RETRY) the caller must test.
   if (exits.every((s) => held(modeOf(s, 0)) || setsProtocolBit(s.ret))) return true;
