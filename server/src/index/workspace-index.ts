@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FileIR } from '../parse/ir';
 import { emptyFileIR } from '../parse/parse-file';
-import { discoverFiles, type FoundFile, hashFile, makePrefilter, scanFileBytes } from './discover';
+import { discoverFiles, type FoundFile, hashFile, makePrefilter, PREFILTER_TOKENS, scanFileBytes } from './discover';
 import { contentHash, defaultCacheRoot, IrCache } from './ir-cache';
 import { type ParsedFile, ParsePool, parseFileSync } from './worker-pool';
 
@@ -148,7 +148,8 @@ export async function scanTree(opts: IndexOptions): Promise<TreeScan> {
   if (opts.filter) found = found.filter((f) => opts.filter!(f.rel));
   const t1 = Date.now();
   const include = new Set((opts.include ?? []).map((f) => f.replace(/\\/g, '/')));
-  const cache = opts.noCache ? undefined : new IrCache(opts.cacheRoot ?? defaultCacheRoot(), root, (opts.extraTokens ?? []).join(','));
+  // The manifest remembers which files the prefilter picked: it is kept per token list (built-in ones included).
+  const cache = opts.noCache ? undefined : new IrCache(opts.cacheRoot ?? defaultCacheRoot(), root, [...PREFILTER_TOKENS, ...(opts.extraTokens ?? [])].join(','));
   const prefilter = makePrefilter(opts.extraTokens);
   const selected: ScannedFile[] = [];
   const parses = new Parses(opts);
