@@ -24,6 +24,7 @@ describe('LL004 on the fixture tree', () => {
     assert.ok(origin, 'region_probe() is flagged');
     assert.match(origin.message, /; 1 function up the call chain returns in differing modes through it and is not flagged \(region_probe_all\(\)\)$/);
     assert.equal(diags.some((d) => d.code === 'LL004' && d.function === 'region_probe_all'), false);
+    assert.ok(origin.related.some((r) => r.file === 'mm/rules.c' && /^region_probe_all\(\) returns in differing modes through region_probe\(\)/.test(r.message)), 'the inheritor is a related location');
   });
 
   it('a function with no inheritors says nothing of them', () => {

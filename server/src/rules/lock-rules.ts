@@ -187,6 +187,8 @@ class FnCtx {
       const names = distinct.slice(0, 3).join(', ') + (distinct.length > 3 ? ', ...' : '');
       const count = `${capped ? 'at least ' : ''}${heirs.length} function${heirs.length > 1 ? 's' : ''}`;
       const inherited = heirs.length ? `; ${count} up the call chain return${heirs.length > 1 ? '' : 's'} in differing modes through it and ${heirs.length > 1 ? 'are' : 'is'} not flagged (${names})` : '';
+      // The nearest callers that inherit it, after the return sites: where else the same paths show.
+      for (const h of heirs.slice(0, 3)) related.push({ file: h.file, at: h.fn.nameAt, message: `${h.fn.name}() returns in differing modes through ${this.name}() (not flagged itself)` });
       this.report('LL004', this.ref.fn.nameAt, `${this.name}() returns with ${this.flow.inst.name(0)} ${modes.join(' on one path and ')} on another (entered with ${e}); ${this.ref.fn.doc ? 'neither its name nor its comment says' : 'its name does not say'} it locks or unlocks (${describeTrans(summary, e)})${inherited}`, related);
       return;
     }
