@@ -227,6 +227,13 @@ class FnCtx {
   }
 }
 
+/** `compute()` once per key (undefined answers too, kept as null). */
+function remembered<T>(memo: Map<string, T | null>, key: string, compute: () => T | undefined): T | undefined {
+  let known = memo.get(key);
+  if (known === undefined) memo.set(key, (known = compute() ?? null));
+  return known ?? undefined;
+}
+
 /** A name that says the function locks, unlocks or hands a lock over: its exits may differ. */
 const LOCKING_NAME = /lock|unlock|acquire|release|drop|upgrade|downgrade|get_mmap|begin|end|start|stop|finish|enter|exit_|_get$|_put$|mmap_(read|write)/i;
 
@@ -246,10 +253,7 @@ class ExitJudge {
    * saying it drops the lock. Undefined when they agree or are explained.
    */
   unexplainedExits(ref: FnRef, e: Mode): Mode[] | undefined {
-    const key = `${ref.id}|${e}`;
-    let known = this.unexplained.get(key);
-    if (known === undefined) this.unexplained.set(key, (known = this.judge(ref, e) ?? null));
-    return known ?? undefined;
+    return remembered(this.unexplained, `${ref.id}|${e}`, () => this.judge(ref, e));
   }
 
   private judge(ref: FnRef, e: Mode): Mode[] | undefined {
@@ -274,10 +278,7 @@ class ExitJudge {
    * caller's job, and the caller is flagged.
    */
   inheritsExits(ref: FnRef, e: Mode): FnRef[] | undefined {
-    const key = `${ref.id}|${e}`;
-    let known = this.inherited.get(key);
-    if (known === undefined) this.inherited.set(key, (known = this.calleesInherited(ref, e) ?? null));
-    return known ?? undefined;
+    return remembered(this.inherited, `${ref.id}|${e}`, () => this.calleesInherited(ref, e));
   }
 
   private calleesInherited(ref: FnRef, e: Mode): FnRef[] | undefined {
