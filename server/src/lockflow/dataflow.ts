@@ -330,12 +330,18 @@ function remembered(test: (f: string) => boolean): (f: string) => boolean {
   };
 }
 
-function containsToken(text: string, token: string): boolean {
+/**
+ * Whether `text` (a fact's subject) reads the variable `token`: as a whole word, and not as a
+ * field (`vmf->flags` and `vmf.flags` do not read a local `flags`; `unsigned int flags = vmf->flags;`
+ * in __folio_lock_or_retry() used to forget what the caller said of `vmf->flags`).
+ */
+export function readsVariable(text: string, token: string): boolean {
   let i = text.indexOf(token);
   while (i >= 0) {
     const before = i > 0 ? text[i - 1] : ' ';
     const after = text[i + token.length] ?? ' ';
-    if (!/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
+    const field = before === '.' || (before === '>' && text[i - 2] === '-');
+    if (!field && !/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
     i = text.indexOf(token, i + 1);
   }
   return false;
@@ -900,7 +906,7 @@ class Flow {
     let t = s;
     if (s.facts.length) {
       let mentions = this.mentions.get(lhs);
-      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => containsToken(f.slice(2, f.lastIndexOf('=')), lhs))));
+      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => readsVariable(f.slice(2, f.lastIndexOf('=')), lhs))));
       t = withoutFacts(s, mentions);
     }
     // Known protocol bits are kept for any name (a struct field set from flags, `*flags_p`): they are few.
