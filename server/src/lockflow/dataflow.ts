@@ -12,6 +12,7 @@ import { buildCfg, type Cfg, type CfgNode } from '../cfg/cfg';
 import type { Expr, FunctionIR, Span } from '../parse/ir';
 import { walkExpr, walkStmt, wrapOther } from '../parse/ir-walk';
 import { PROTOCOL_PREDICATES, VALUE_WRAPPERS } from '../parse/kernel-macros';
+import { hasWord } from '../parse/source-text';
 import { Instances, lockExpr } from './instances';
 import {
   type AbsState, type Mode, type ValueClass, MODE_CHAR, MODE_INDEX, MODES, factValue, makeState, modeOf, numberClass, truth, withFact,
@@ -328,23 +329,6 @@ function remembered(test: (f: string) => boolean): (f: string) => boolean {
     }
     return v;
   };
-}
-
-/**
- * Whether `text` (a fact's subject) reads the variable `token`: as a whole word, and not as a
- * field (`vmf->flags` and `vmf.flags` do not read a local `flags`; `unsigned int flags = vmf->flags;`
- * in __folio_lock_or_retry() used to forget what the caller said of `vmf->flags`).
- */
-export function readsVariable(text: string, token: string): boolean {
-  let i = text.indexOf(token);
-  while (i >= 0) {
-    const before = i > 0 ? text[i - 1] : ' ';
-    const after = text[i + token.length] ?? ' ';
-    const field = before === '.' || (before === '>' && text[i - 2] === '-');
-    if (!field && !/[A-Za-z0-9_]/.test(before) && !/[A-Za-z0-9_]/.test(after)) return true;
-    i = text.indexOf(token, i + 1);
-  }
-  return false;
 }
 
 /** Runs single states through single nodes, for the path simulator. */
@@ -905,8 +889,10 @@ class Flow {
   private assign(s: AbsState, lhs: string, v: ValueClass): AbsState {
     let t = s;
     if (s.facts.length) {
+      // A fact reads the variable, not a field of the same name (`unsigned int flags = vmf->flags;`
+      // in __folio_lock_or_retry() keeps what the caller said of `vmf->flags`).
       let mentions = this.mentions.get(lhs);
-      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => readsVariable(f.slice(2, f.lastIndexOf('=')), lhs))));
+      if (!mentions) this.mentions.set(lhs, (mentions = remembered((f) => hasWord(f.slice(2, f.lastIndexOf('=')), lhs, true))));
       t = withoutFacts(s, mentions);
     }
     // Known protocol bits are kept for any name (a struct field set from flags, `*flags_p`): they are few.

@@ -9,7 +9,7 @@ import type { CallbackRegistration, Expr, FileIR, FunctionIR, Span, Stmt } from 
 import { BUG_ON_MACROS, NORETURN, SCOPED_GUARDS, VALUE_WRAPPERS } from './kernel-macros';
 import { SyntaxNode } from './syntax-node';
 import { hasCall, wrapOther } from './ir-walk';
-import { firstLine } from './source-text';
+import { firstLine, hasWord } from './source-text';
 
 /** Nesting deeper than this is cut (10k nested braces must not blow the stack). */
 const MAX_DEPTH = 250;
@@ -439,15 +439,6 @@ function paramNames(list: SyntaxNode | null): string[] {
 }
 
 /** Comments immediately above `n` (no blank line between), joined. */
-/** Whether `text` has `word` as a whole word (no regular expression: a syscall's name is any text). */
-function namesWord(text: string, word: string): boolean {
-  const isWord = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
-  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
-    if (!isWord(text[i - 1]) && !isWord(text[i + word.length])) return true;
-  }
-  return false;
-}
-
 function docComment(n: SyntaxNode): string | undefined {
   const parts: string[] = [];
   let line = n.startPosition.row;
@@ -497,7 +488,7 @@ export function buildFileIR(tree: Tree, file: string, bytes: number, source?: st
     // A comment before the `#if` around the function is its own only when it names it (kerneldoc does);
     // otherwise it is about the block (or the file).
     const outerDoc = outerAnchor ? docComment(outerAnchor) : undefined;
-    const doc = docComment(docAnchor) ?? (outerDoc && namesWord(outerDoc, extra.syscall ?? name) ? outerDoc : undefined);
+    const doc = docComment(docAnchor) ?? (outerDoc && hasWord(outerDoc, extra.syscall ?? name) ? outerDoc : undefined);
     if (doc) fn.doc = doc.length > 4000 ? doc.slice(0, 4000) : doc;
     if (notes.length) fn.bodyNotes = notes.map((t) => (t.length > 500 ? t.slice(0, 500) : t));
     functions.push(fn);

@@ -165,3 +165,20 @@ function closesDoBody(text: string, i: number): boolean {
   }
   return false;
 }
+
+const WORD_CHAR = /[A-Za-z0-9_]/;
+
+/**
+ * Whether `text` has `word` as a whole word (no regular expression: the word may be any text).
+ * With `notField`, an occurrence right after `.` or `->` (a struct field's name) does not count.
+ */
+export function hasWord(text: string, word: string, notField = false): boolean {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + 1)) {
+    const before = i > 0 ? text[i - 1] : ' ';
+    const after = text[i + word.length] ?? ' ';
+    if (WORD_CHAR.test(before) || WORD_CHAR.test(after)) continue;
+    if (notField && (before === '.' || (before === '>' && text[i - 2] === '-'))) continue;
+    return true;
+  }
+  return false;
+}

@@ -244,6 +244,7 @@ const LOCKING_NAME = /lock|unlock|acquire|release|drop|upgrade|downgrade|get_mma
 class ExitJudge {
   private readonly unexplained = new Map<string, Mode[] | null>();
   private readonly inherited = new Map<string, FnRef[] | null>();
+  private readonly flaggedMemo = new Map<string, boolean>();
 
   constructor(private readonly p: Program) {}
 
@@ -297,8 +298,6 @@ class ExitJudge {
     }
     return from.length ? from : undefined;
   }
-
-  private readonly flaggedMemo = new Map<string, boolean>();
 
   /** Whether LL004 flags `ref`, under some entry mode the program infers for it. */
   flagged(ref: FnRef): boolean {
