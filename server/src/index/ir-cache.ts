@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { FileIR } from '../parse/ir';
 
 /** Bump when the IR or the parser's output changes shape: old entries are then ignored. */
-export const IR_VERSION = 'ir-19';
+export const IR_VERSION = 'ir-20';
 
 export interface ManifestEntry {
   size: number;

@@ -6,7 +6,7 @@
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
-import { bitsNamed, constantBits, keySetsBit, projectBits } from '../lockflow/bits';
+import { bitsClass, bitsNamed, bitsOf, constantBits, constantClass, keySetsBit, projectBits } from '../lockflow/bits';
 import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
@@ -273,7 +273,7 @@ export class Program {
     // (`sgx_alloc_epc_page(page, false)` never reclaims): a callee with one exit mode per
     // entry mode and no acquisition gains nothing.
     const plain = this.summaries.get(r.id);
-    return isUncertain(plain) || hasOuts(plain) || !!plain?.acquires;
+    return isUncertain(plain) || hasOuts(plain) || !!plain?.acquires || saysRetryWhileHeld(plain);
   }
 
   /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
@@ -579,20 +579,33 @@ export class Program {
     return p ?? undefined;
   }
 
-  /** `static inline bool mmap_upgrade_trylock(...) { return false; }`: no lock effect, a known value. */
+  /**
+   * The summary of a function without lock effect that returns only constants: a number (one
+   * value: `static inline bool mmap_upgrade_trylock(...) { return false; }`), or up to four protocol constants and 0 (`vmf_error()` returns VM_FAULT_OOM,
+   * VM_FAULT_HWPOISON or VM_FAULT_SIGBUS; `check_stable_address_space()` VM_FAULT_SIGBUS or 0).
+   * A caller that returns what it got then says VM_FAULT_RETRY only where a callee does.
+   */
   private constantSummary(r: FnRef): Summary | undefined {
     let c = this.constants.get(r.id);
     if (c === undefined && isFeatureOffStub(r)) this.constants.set(r.id, (c = null));
     if (c === undefined) {
-      let value: ValueClass | null | undefined;
+      const values = new Set<ValueClass>();
+      let ok = true;
       walkStmt(r.fn.body, {
         stmt: (st) => {
-          if (st.k !== 'return' || value === null) return;
-          const v = st.e?.k === 'num' ? numberClass(st.e.v) : null;
-          value = value === undefined || value === v ? v : null;
+          if (st.k !== 'return' || !ok) return;
+          const v = st.e?.k === 'num' ? numberClass(st.e.v) : st.e?.k === 'id' ? constantClass(st.e.name) : undefined;
+          if (v) values.add(v);
+          else ok = false;
         },
       });
-      c = value ? { trans: { none: [['none', value]], read: [['read', value]], write: [['write', value]] } } : null;
+      const list = [...values];
+      // Several values only when they are fault codes (and 0): other numbers each mean something of their own.
+      // Not VM_FAULT_RETRY or VM_FAULT_COMPLETED: from a function that never drops the lock, they come
+      // under flags (FAULT_FLAG_VMA_LOCK) that only a specialised analysis of a body can tell.
+      if (!ok || !list.length || list.length > 4 || (list.length > 1 && !list.every((v) => v === 'z' || v[0] === 'B'))) c = null;
+      else if (list.some((v) => RELEASED_BITS.some((x) => bitsOf(v).on.has(x)))) c = null;
+      else c = { trans: { none: list.map((v) => ['none', v]), read: list.map((v) => ['read', v]), write: list.map((v) => ['write', v]) } };
       this.constants.set(r.id, c);
     }
     return c ?? undefined;
@@ -1790,6 +1803,15 @@ function callbackShape(cbs: Array<{ struct: string; member: string; fn: string }
   return cbs.map((c) => `${c.struct}.${c.member}=${c.fn}`).join(';');
 }
 
+/**
+ * Some exit keeps the lock held and may return VM_FAULT_RETRY, the fault protocol's "I dropped it":
+ * legitimate only on a path the caller's fault flags select (FAULT_FLAG_RETRY_NOWAIT, FAULT_FLAG_VMA_LOCK),
+ * so the caller's flags are worth a specialised summary even though the lock mode never changes.
+ */
+function saysRetryWhileHeld(s: Summary | undefined): boolean {
+  return !!s && (['read', 'write'] as const).some((m) => s.trans[m].some(([x, v]) => x !== 'none' && v[0] === 'B' && v.includes('+VM_FAULT_RETRY')));
+}
+
 function hasOuts(s: Summary | undefined): boolean {
   return !!s && MODES.some((m) => s.trans[m].some((t) => t[2]));
 }
@@ -1824,6 +1846,26 @@ function sameSummary(a: Summary, b: Summary): boolean {
 }
 
 /** Reads a function's summary off its flow: exit states per entry mode, requirement, whether it acquires. */
+/** The fault protocol's bits that say the fault path released mmap_lock (or, with FAULT_FLAG_VMA_LOCK, the VMA lock). */
+const RELEASED_BITS = ['VM_FAULT_RETRY', 'VM_FAULT_COMPLETED'];
+
+/**
+ * What a fault result (`vm_fault_t`) returned with mmap_lock still held says of VM_FAULT_RETRY and
+ * VM_FAULT_COMPLETED. They tell the caller the fault path dropped the lock, and a path that keeps it
+ * returns them only when told not to drop it (FAULT_FLAG_RETRY_NOWAIT) or when it holds only the VMA
+ * lock: both show in the value the engine computed (`return VM_FAULT_RETRY;` under a flag test). A
+ * value it lost on the way (what a `->fault` callback or a helper outside the index returned) is
+ * taken to hold neither; else every arch fault handler that tests `fault & VM_FAULT_RETRY` would
+ * retry, or die, with the lock it still holds.
+ */
+function heldFaultResult(v: ValueClass): ValueClass {
+  if (v === 'z' || (v[0] === 'B' && v[1] === '#')) return v;
+  const b = bitsOf(v);
+  if (RELEASED_BITS.some((x) => b.on.has(x))) return v;
+  for (const x of RELEASED_BITS) b.off.add(x);
+  return bitsClass(b);
+}
+
 export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefined): Summary {
   const trans = {} as Summary['trans'];
   const outNames = new Set(r.fn.params.filter(Boolean).map((p) => `v:*${p}=`));
@@ -1832,7 +1874,8 @@ export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefi
     const live = flow.exits.filter((s) => s.entry === m && !s.facts.includes(DEADLOCK));
     for (const s of live.length ? live : flow.exits) {
       if (s.entry !== m) continue;
-      const pair: [Mode, ValueClass, string?] = [modeOf(s, 0), s.ret ?? 'u'];
+      const mode = modeOf(s, 0);
+      const pair: [Mode, ValueClass, string?] = [mode, r.fn.returns === 'fault' && mode !== 'none' ? heldFaultResult(s.ret ?? 'u') : s.ret ?? 'u'];
       const outs = outNames.size ? s.facts.filter((f) => f.startsWith('v:*') && outNames.has(f.slice(0, f.indexOf('=') + 1))).map((f) => f.slice(2)).join(';') : '';
       if (outs) pair.push(outs);
       seen.set(pair.join('|'), pair);
@@ -1854,8 +1897,12 @@ export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefi
     const req: Requirement = { modes: accepted, why: v.why, source: v.source, file: r.file, at: v.at };
     out.requires = req;
   } else if (prev?.requires?.source === 'doc') out.requires = prev.requires;
+  // An acquire counts where the function was entered holding the lock and nothing on the path let
+  // go of it first: `if (!locked) mmap_read_lock(mm)` after a GUP call dropped the lock is a re-take,
+  // which an entry without the lock reaches untouched too.
+  const heldEntry = flow.events.some((ev) => ev.inst === 0 && ev.before.entry !== 'none');
   for (const ev of flow.events) {
-    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.deadlock) continue;
+    if (ev.inst !== 0 || ev.before.touched & 1 || ev.before.deadlock || (heldEntry && ev.before.entry === 'none')) continue;
     if (ev.kind === 'acquire' && !ev.prim?.taken) {
       out.acquires = { via: [], file: r.file, at: ev.at, callee: ev.guard ? `guard(${ev.guard})` : ev.callee };
       break;

@@ -428,6 +428,7 @@ function returnKind(def: SyntaxNode): FunctionIR['returns'] {
   const type = def.childForFieldName('type')?.text ?? '';
   if (type === 'void') return 'void';
   if (type === 'bool' || type === '_Bool') return 'bool';
+  if (type === 'vm_fault_t') return 'fault';
   return 'int';
 }
 

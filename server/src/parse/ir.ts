@@ -66,8 +66,11 @@ export interface FunctionIR {
   nameAt: Span;
   params: string[];
   isStatic: boolean;
-  /** What it returns, as far as reading lock contracts needs: a pointer, a bool, another value, nothing. */
-  returns?: 'ptr' | 'bool' | 'int' | 'void';
+  /**
+   * What it returns, as far as reading lock contracts needs: a pointer, a bool, a fault result
+   * (`vm_fault_t`, whose VM_FAULT_RETRY says the lock was dropped), another value, nothing.
+   */
+  returns?: 'ptr' | 'bool' | 'fault' | 'int' | 'void';
   /** The comment just before the definition (kerneldoc), if any. */
   doc?: string;
   /** Comments inside the body that state locking context ("Caller holds mmap_lock"). */

@@ -24,6 +24,9 @@ export const VALUE_WRAPPERS: ReadonlyMap<string, (v: Cls) => Cls> = new Map<stri
   // Takes a reference on a file it is given (never NULL) and returns it: `fpin = get_file(vma->vm_file)`
   // in maybe_unlock_mmap_for_io() is non-NULL exactly on the path that dropped mmap_lock.
   ['get_file', (): Cls => 'p'],
+  // Encodes a hugetlb hstate index in bits 16-19 of a fault result (include/linux/mm_types.h): no
+  // protocol bit, so `VM_FAULT_HWPOISON_LARGE | VM_FAULT_SET_HINDEX(i)` is known not to say VM_FAULT_RETRY.
+  ['VM_FAULT_SET_HINDEX', (): Cls => 'B#'],
 ]);
 
 /**
