@@ -401,6 +401,8 @@ class Flow {
   /** Per node, the names that die there (liveness.ts): facts about them are dropped on arrival. */
   private readonly dying: Array<readonly string[] | undefined>;
   private readonly dyingDrops = new Map<number, (f: string) => boolean>();
+  /** The lock instances named by a plain variable (`mm`): while one is held, that pointer is not NULL. */
+  private readonly lockedNames = new Map<string, number>();
 
   constructor(
     private readonly fn: FunctionIR,
@@ -425,6 +427,7 @@ class Flow {
         if (e.k === 'bits') for (const x of [e.a, e.b]) if (x.k === 'id') this.bitVars.add(x.name);
       },
     });
+    for (let i = 0; i < inst.count; i++) if (inst.exprs[i] && !inst.isGlobal(i) && IDENT_ONLY.test(inst.exprs[i])) this.lockedNames.set(inst.exprs[i], i);
     this.states = cfg.nodes.map(() => new StateSet());
     this.pending = cfg.nodes.map(() => []);
     this.outBits = new Uint16Array(cfg.nodes.length * inst.count);
@@ -736,12 +739,12 @@ class Flow {
       case 'num':
         return emit(s, numberClass(e.v));
       case 'id':
-        return emit(s, idValue(e.name, s));
+        return emit(s, idValue(e.name, s, this.lockedNames));
       case 'not':
-        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
+        if ((pv = pureValue(e, s, this.lockedNames)) !== undefined) return emit(s, pv);
         return this.eval(e.e, s, (t, v) => emit(t, notValue(v)));
       case 'bits': {
-        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
+        if ((pv = pureValue(e, s, this.lockedNames)) !== undefined) return emit(s, pv);
         if (e.op === '~') return this.eval(e.a, s, (t) => emit(t, 'u'));
         if (e.op === '|') return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, orClass(va, vb))));
         const mb = constMask(e.b);
@@ -749,13 +752,13 @@ class Flow {
         return this.eval(e.a, s, (t, va) => this.eval(e.b, t, (t2, vb) => emit(t2, mb ? testMask(va, mb) : ma ? testMask(vb, ma) : 'u')));
       }
       case 'and':
-        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
+        if ((pv = pureValue(e, s, this.lockedNames)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (va === 'z') return emit(t, 'z');
           this.shortCircuit(e.b, t, va, 'z', andValue, emit);
         });
       case 'or':
-        if ((pv = pureValue(e, s)) !== undefined) return emit(s, pv);
+        if ((pv = pureValue(e, s, this.lockedNames)) !== undefined) return emit(s, pv);
         return this.eval(e.a, s, (t, va) => {
           if (truth(va) === true) return emit(t, 'p');
           this.shortCircuit(e.b, t, va, 'p', orValue, emit);
@@ -763,7 +766,7 @@ class Flow {
       case 'cmp': {
         // `walk_lock == PGWALK_RDLOCK`: an enumerator compares as its number.
         const c = this.numbered(e);
-        if ((pv = pureValue(c, s)) !== undefined) return emit(s, pv);
+        if ((pv = pureValue(c, s, this.lockedNames)) !== undefined) return emit(s, pv);
         return this.eval(c.a, s, (t, va) => this.eval(c.b, t, (t2, vb) => emit(t2, compare(c.op, c.a, va, c.b, vb))));
       }
       case 'cond': {
@@ -816,7 +819,7 @@ class Flow {
         const sub = e.sub;
         let i = 0;
         let first: ValueClass = 'u';
-        if (sub) for (let pv: ValueClass | undefined; i < sub.length && (pv = pureValue(sub[i], s)) !== undefined; i++) if (i === 0) first = pv;
+        if (sub) for (let pv: ValueClass | undefined; i < sub.length && (pv = pureValue(sub[i], s, this.lockedNames)) !== undefined; i++) if (i === 0) first = pv;
         if (!sub || i === sub.length) return this.call(e, s, first, emit);
         return this.evalSeq(sub, 0, s, (t, lastV) => this.call(e, t, lastV, emit));
       }
@@ -880,7 +883,7 @@ class Flow {
 
   private evalSeq(list: Expr[], i: number, s: AbsState, emit: Emit, last: ValueClass = 'u'): void {
     // Parts that only read give one state, unchanged, and their value: no closure for them.
-    for (let pv: ValueClass | undefined; i < list.length && (pv = pureValue(list[i], s)) !== undefined; i++) if (i === 0) last = pv;
+    for (let pv: ValueClass | undefined; i < list.length && (pv = pureValue(list[i], s, this.lockedNames)) !== undefined; i++) if (i === 0) last = pv;
     if (i >= list.length) return emit(s, last);
     this.eval(list[i], s, (t, v) => this.evalSeq(list, i + 1, t, emit, i === 0 ? v : last));
   }
@@ -1099,10 +1102,26 @@ class Flow {
 }
 
 /** A variable's value class on one path: its fact, else the constant it names, else unknown. */
-function idValue(name: string, s: AbsState): ValueClass {
+/** A name that is a plain identifier (a lock instance's mm variable, not `vma->vm_mm`). */
+const IDENT_ONLY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Variables that name a lock instance, by instance (Flow.lockedNames). */
+type LockedNames = ReadonlyMap<string, number>;
+
+/**
+ * A variable's value: its fact, else a constant's; else, for the variable a held lock instance is
+ * named by, non-NULL (there is no lock of a NULL mm: x86's `__bad_area()` unlocks `if (mm)`, and its
+ * mmap_lock callers pass the mm, its VMA-lock callers NULL).
+ */
+function idValue(name: string, s: AbsState, locked?: LockedNames): ValueClass {
   let f = s.facts.length ? factValue(s, 'v:' + name) : undefined;
   if (f === UNCHANGED) f = undefined;
-  if (f === undefined) return constantClass(name) ?? 'u';
+  if (f === undefined) {
+    const c = constantClass(name);
+    if (c) return c;
+    const i = locked?.get(name);
+    return i !== undefined && s.modes.charCodeAt(i) !== 110 /* n */ ? 'p' : 'u';
+  }
   return f as ValueClass;
 }
 
@@ -1112,21 +1131,21 @@ function idValue(name: string, s: AbsState): ValueClass {
  * expression (where its value needs it) does more than read, for Flow.eval to run. Reading has no
  * effect on the state, so Flow.eval would emit the state it was given, once, with this value.
  */
-function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
+function pureValue(e: Expr, s: AbsState, locked?: LockedNames): ValueClass | undefined {
   switch (e.k) {
     case 'num':
       return numberClass(e.v);
     case 'id':
-      return idValue(e.name, s);
+      return idValue(e.name, s, locked);
     case 'not': {
-      const v = pureValue(e.e, s);
+      const v = pureValue(e.e, s, locked);
       return v === undefined ? undefined : notValue(v);
     }
     case 'bits': {
-      const va = pureValue(e.a, s);
+      const va = pureValue(e.a, s, locked);
       if (va === undefined) return undefined;
       if (e.op === '~') return 'u';
-      const vb = pureValue(e.b, s);
+      const vb = pureValue(e.b, s, locked);
       if (vb === undefined) return undefined;
       if (e.op === '|') return orClass(va, vb);
       const mb = constMask(e.b);
@@ -1135,18 +1154,18 @@ function pureValue(e: Expr, s: AbsState): ValueClass | undefined {
     }
     case 'and':
     case 'or': {
-      const va = pureValue(e.a, s);
+      const va = pureValue(e.a, s, locked);
       if (va === undefined) return undefined;
       // Short-circuit as Flow.eval does: `b` is not evaluated.
       if (e.k === 'and' ? va === 'z' : truth(va) === true) return e.k === 'and' ? 'z' : 'p';
-      const vb = pureValue(e.b, s);
+      const vb = pureValue(e.b, s, locked);
       if (vb === undefined) return undefined;
       return e.k === 'and' ? andValue(va, vb) : orValue(va, vb);
     }
     case 'cmp': {
-      const va = pureValue(e.a, s);
+      const va = pureValue(e.a, s, locked);
       if (va === undefined) return undefined;
-      const vb = pureValue(e.b, s);
+      const vb = pureValue(e.b, s, locked);
       if (vb === undefined) return undefined;
       return compare(e.op, e.a, va, e.b, vb);
     }
