@@ -12,7 +12,7 @@ import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives'
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
 import { walkExpr, walkStmt } from '../parse/ir-walk';
-import { PROTOCOL_FAMILIES } from '../parse/kernel-macros';
+import { PROTOCOL_FAMILIES, PROTOCOL_PREDICATES, VALUE_WRAPPERS } from '../parse/kernel-macros';
 import { contradicts, negateCondition } from '../parse/pp-conditions';
 import { callbackCall, documentedContext, looksLikeMmapHandler } from './callbacks';
 import { statedRequirement } from './documented-context';
@@ -186,6 +186,8 @@ export class Program {
   private specialiseOn = false;
   private readonly controlNames = new Map<string, Set<string>>();
   private readonly testedNames = new Map<string, Set<string>>();
+  /** specialisingNames() by function id (phase 2 only: it reads which callees have lock effects). */
+  private readonly specialisingNamesMemo = new Map<string, Set<string>>();
   private readonly fieldWrites = new Map<string, FieldWrite[]>();
   private readonly constants = new Map<string, Summary | null>();
   private readonly predicates = new Map<string, Expr | null>();
@@ -279,8 +281,10 @@ export class Program {
   /** The summary of `r` entered with `facts`, computed once per fact set (recursion falls back to the plain one). */
   private specialise(r: FnRef, all: string[]): Summary | undefined {
     if (!this.maySpecialise(r)) return undefined;
-    // Only facts about names the callee tests or passes on can change what it does.
-    const facts = this.projectFacts(r, contextFacts(all, this.controlNamesOf(r)));
+    // Only facts about names the callee tests or passes on can change what it does, and among those
+    // passed on, only names a callee with a lock effect (or one whose value follows from them) gets.
+    const names = this.specialisingNames(r);
+    const facts = this.projectFacts(r, contextFacts(all, this.controlNamesOf(r)).filter((f) => names.has(f.slice(2, f.lastIndexOf('=')).replace(/^\*/, '').split('->')[0])));
     if (!facts.length) return undefined;
     const key = `${r.id}|${facts.join(';')}`;
     const known = this.specialised.get(key) ?? this.contextSpecialised?.get(key);
@@ -434,6 +438,47 @@ export class Program {
     }
     this.controlNames.set(r.id, (names = out));
     this.testedNames.set(r.id, tested);
+    return names;
+  }
+
+  /**
+   * The names a specialisation key keeps facts about: what the function's own branches test or copy
+   * (controlNamesOf), and what it hands to a callee whose result can depend on them: one with a lock
+   * effect, a predicate helper, one that writes the struct it is given, or a call through a pointer.
+   * Not what only goes to a callee without any (`handle_mm_fault()`'s `regs`, for
+   * mm_account_fault()): facts about those told its specialisations apart for nothing, and used up
+   * their budget before the flags that matter.
+   */
+  private specialisingNames(r: FnRef): Set<string> {
+    let names = this.specialisingNamesMemo.get(r.id);
+    if (names) return names;
+    this.controlNamesOf(r);
+    names = new Set(this.testedNames.get(r.id));
+    const out = names;
+    const relevant = (f: string, args: readonly string[]): boolean => {
+      if (!IDENT.test(f)) return true;
+      if (VALUE_WRAPPERS.has(f) || PROTOCOL_PREDICATES.has(f) || primitiveFor(f, args, this.options.extraPrimitives)) return true;
+      const c = this.table.resolve(f, r.file);
+      if (!c) return false;
+      return this.summaries.has(c.id) || this.pending.has(c.id) || !!this.predicateOf(c) || this.fieldWritesOf(c).length > 0 || this.outParamsOf(c).length > 0;
+    };
+    walkStmt(r.fn.body, {
+      enter: (e) => {
+        if (e.k === 'call') {
+          if (!relevant(e.f, e.a)) return;
+          for (const a of e.a) {
+            const n = passedName(a) ?? (a.includes('?') || a.startsWith('(') ? undefined : a);
+            if (n) out.add(n.replace(/^\*/, '').split('->')[0]);
+          }
+          // Names inside an argument's expression (`flags | FOLL_TRIED`, `write ? FAULT_FLAG_WRITE : 0`).
+          for (const a of e.a) for (const m of a.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) out.add(m[0]);
+        } else if (e.k === 'assign' && (e.rhs.k === 'id' || e.rhs.k === 'bits')) {
+          walkExpr(e.rhs, { enter: (x) => { if (x.k === 'id') out.add(x.name.replace(/^\*/, '').split('->')[0]); } });
+          out.add(e.lhs.replace(/^\*/, '').split('->')[0]);
+        }
+      },
+    });
+    this.specialisingNamesMemo.set(r.id, names);
     return names;
   }
 
@@ -634,6 +679,7 @@ export class Program {
     this.outParams.clear();
     this.controlNames.clear();
     this.testedNames.clear();
+    this.specialisingNamesMemo.clear();
     this.pending.clear();
     this.assumed.clear();
     this.flows.clear();
@@ -801,6 +847,7 @@ export class Program {
       this.flows.delete(id);
       this.controlNames.delete(id);
       this.testedNames.delete(id);
+      this.specialisingNamesMemo.clear();
       this.fieldWrites.delete(id);
       this.constants.delete(id);
       this.predicates.delete(id);
@@ -1637,6 +1684,11 @@ export class Program {
     const there = held(flow, entry);
     const here = held(this.flow(caller), this.entryModes(caller));
     return there.join() === here.join() ? undefined : there;
+  }
+
+  /** The fact sets a function's summary was specialised on, in the order they were made (for explanations and tests). */
+  specialisationsOf(ref: FnRef): ReadonlyArray<readonly string[]> {
+    return this.specialisedFacts.get(ref.id) ?? [];
   }
 
   /** Entry modes of a function, sorted. */

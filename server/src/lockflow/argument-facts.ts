@@ -113,6 +113,9 @@ export function argValue(arg: string | undefined, s: AbsState, passOn?: Readonly
   if (!arg) return undefined;
   const lit = argClass(arg, s, passOn, known);
   if (lit) return lit;
+  // `(write_fault ? FAULT_FLAG_WRITE : 0)`: what is inside the parentheses.
+  const inner = enclosed(arg);
+  if (inner !== undefined) return argValue(inner, s, passOn, known);
   const sh = argShape(arg);
   if (sh.path) {
     const f = s.facts.length ? (factValue(s, sh.fact) as ValueClass | undefined) : undefined;
@@ -130,6 +133,17 @@ export function argValue(arg: string | undefined, s: AbsState, passOn?: Readonly
   }
   if (!arg.includes('|')) return undefined;
   return textBits(arg, (n) => argValue(n, s, passOn, known));
+}
+
+/** The text inside parentheses that enclose all of `text` (`(a ? b : c)`, not `(long)x` or `(a) | (b)`); else undefined. */
+function enclosed(text: string): string | undefined {
+  if (text[0] !== '(' || text[text.length - 1] !== ')') return undefined;
+  let depth = 0;
+  for (let i = 0; i < text.length - 1; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return undefined;
+  }
+  return text.slice(1, -1).trim();
 }
 
 /** The two arms of `c ? a : b` written as an argument (not GNU `c ?: b`); undefined for any other text. */

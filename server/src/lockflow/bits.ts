@@ -64,10 +64,14 @@ export function joinBits(a: ValueClass, b: ValueClass): ValueClass | undefined {
   const x = bitsOf(a);
   const y = bitsOf(b);
   const out: Bits = { exact: false, on: new Set(), off: new Set() };
+  // `write ? FAULT_FLAG_WRITE : 0` is a FAULT_FLAG_ word: what it says of VM_FAULT_ or FOLL_ bits is noise
+  // (and would tell apart specialisations that are the same).
+  const families = new Set([...x.on, ...y.on].map(family));
   for (const bit of UNIVERSE) {
     const u = bitKnown(x, bit);
     const v = bitKnown(y, bit);
     if (u === undefined || u !== v) continue;
+    if (!u && families.size && !families.has(family(bit))) continue;
     (u ? out.on : out.off).add(bit);
   }
   if (x.exact && y.exact && out.on.size === x.on.size && out.on.size === y.on.size) return a;
