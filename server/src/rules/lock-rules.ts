@@ -14,7 +14,7 @@ import type { Program } from '../interproc/program';
 import { chainNames, entryChain, hasRealSource } from '../interproc/provenance';
 import { IDENT } from '../lockflow/argument-facts';
 import { setsProtocolBit } from '../lockflow/bits';
-import type { FlowEvent, FlowResult } from '../lockflow/dataflow';
+import { DEADLOCK, type FlowEvent, type FlowResult } from '../lockflow/dataflow';
 import { lockExpr } from '../lockflow/instances';
 import { type AbsState, formatModes, type Mode, MODES, modeOf, sortModes } from '../lockflow/modes';
 import { describeTrans } from '../lockflow/summary';
@@ -37,13 +37,37 @@ export function runRules(p: Program, opts: RuleOptions = {}): Diagnostic[] {
     const flow = p.flows.get(ref.id);
     if (!flow) continue;
     const entry = new Set(p.entryModes(ref));
-    const ctx = new FnCtx(p, ref, flow, entry, out, judge);
-    ctx.lockOps();
-    ctx.calls();
-    ctx.returns();
+    const before = out.length;
+    runOn(new FnCtx(p, ref, flow, entry, out, judge));
+    if (out.length > before) confirmInContexts(p, ref, out, before, judge);
   }
   deviantCallers(p, opts, out);
   return dedupe(out);
+}
+
+function runOn(ctx: FnCtx): void {
+  ctx.lockOps();
+  ctx.calls();
+  ctx.returns();
+}
+
+/**
+ * Keeps what the function's plain flow found (`out` from `from` on) only where a flow its lines
+ * are read from finds it too. A function entered with argument facts (fixup_user_fault() with
+ * its callers' fault flags, none of which has FAULT_FLAG_RETRY_NOWAIT) is analysed under each of
+ * them for hovers; its plain flow knows none, and takes paths no caller sends it down.
+ */
+function confirmInContexts(p: Program, ref: FnRef, out: Diagnostic[], from: number, judge: ExitJudge): void {
+  const flows = p.lineFlows(ref);
+  if (!flows.some((f) => f.facts)) return;
+  const found: Diagnostic[] = [];
+  for (const f of flows) runOn(new FnCtx(p, ref, f.flow, new Set(f.modes), found, judge));
+  const seen = new Set(found.map((d) => `${d.code}:${d.at[0]}:${d.at[1]}`));
+  // LL004 reads the function's summary; its differing exits must show in one of these flows too.
+  const differs = flows.some((f) => f.modes.some((m) => new Set(f.flow.exits.filter((x) => x.entry === m && !x.facts.includes(DEADLOCK)).map((x) => x.modes[0])).size > 1));
+  const kept = out.slice(from).filter((d) => (d.code === 'LL004' ? differs : seen.has(`${d.code}:${d.at[0]}:${d.at[1]}`)));
+  out.length = from;
+  out.push(...kept);
 }
 
 class FnCtx {
