@@ -123,9 +123,12 @@ for (const ver of ['6.12', '6.1'] as const) {
  * "(*locked == 1) means that the mmap_lock has already been acquired" stopped being read as a
  * requirement: its `else mmap_assert_locked()` is now reached with what its callers bring, and
  * callers that pass *locked == 0 without the lock reach it too once their contexts merge);
- * 6.1: 27/31, 87.1% (two of its four misses are a real 6.1 problem).
+ * 6.1: 28/31, 90.3% (the goal is met since session 12, when the bpf task_vma iterator's
+ * `info->task` was read as saying whether it holds the lock, so find_vma() is no longer entered
+ * without it; two of the three misses are a real 6.1 problem, unapply_uprobe() reaching
+ * collapse_pte_mapped_thp() with only the read lock).
  */
-const ASSERT_FLOOR: Record<string, number> = { '6.12': 93, '6.1': 85 };
+const ASSERT_FLOOR: Record<string, number> = { '6.12': 93, '6.1': 90 };
 
 describe('linux 6.12 mm/ baseline', () => {
   it('the diagnostics on mm/ are exactly the reviewed baseline (npm run baseline after a deliberate change)', async (t) => {

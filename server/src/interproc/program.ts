@@ -7,7 +7,7 @@
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
 import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
 import { bitsClass, bitsNamed, bitsOf, constantBits, constantClass, keySetsBit, projectBits } from '../lockflow/bits';
-import { factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
+import { type AbsState, factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives';
 import { BOTTOM, IDENTITY, sameTrans, type Requirement, type Summary } from '../lockflow/summary';
 import type { Expr, FileIR, FunctionIR, Span, Stmt } from '../parse/ir';
@@ -186,6 +186,8 @@ export class Program {
   private specialiseOn = false;
   private readonly controlNames = new Map<string, Set<string>>();
   private readonly testedNames = new Map<string, Set<string>>();
+  /** The field of a parameter that mirrors whether the lock is held (mirrorCandidate), by function id; null: none. */
+  private readonly mirrors = new Map<string, string | null>();
   /** specialisingNames() by function id (phase 2 only: it reads which callees have lock effects). */
   private readonly specialisingNamesMemo = new Map<string, Set<string>>();
   private readonly fieldWrites = new Map<string, FieldWrite[]>();
@@ -215,6 +217,10 @@ export class Program {
       outParams: () => this.outParamsOf(ref),
       // Protocol flags are enumerators too (`enum fault_flag`), but stay bit masks: their bits are the facts.
       known: { constant: (name) => (constantBits(name) ? undefined : this.table.enumValue(name)), instanceConstants: (name) => this.table.instanceConstants(name, ref.file) },
+      entryFactsFor: (entry: Mode) => {
+        const field = this.mirrors.get(ref.id);
+        return field ? [`v:${field}=${entry === 'none' ? 'z' : 'nz'}`] : NO_ENTRY_FACTS;
+      },
     };
   }
 
@@ -450,11 +456,10 @@ export class Program {
    * their budget before the flags that matter.
    */
   private specialisingNames(r: FnRef): Set<string> {
-    let names = this.specialisingNamesMemo.get(r.id);
+    const names = this.specialisingNamesMemo.get(r.id);
     if (names) return names;
     this.controlNamesOf(r);
-    names = new Set(this.testedNames.get(r.id));
-    const out = names;
+    const out = new Set(this.testedNames.get(r.id));
     const relevant = (f: string, args: readonly string[]): boolean => {
       if (!IDENT.test(f)) return true;
       if (VALUE_WRAPPERS.has(f) || PROTOCOL_PREDICATES.has(f) || primitiveFor(f, args, this.options.extraPrimitives)) return true;
@@ -465,21 +470,16 @@ export class Program {
     walkStmt(r.fn.body, {
       enter: (e) => {
         if (e.k === 'call') {
-          if (!relevant(e.f, e.a)) return;
-          for (const a of e.a) {
-            const n = passedName(a) ?? (a.includes('?') || a.startsWith('(') ? undefined : a);
-            if (n) out.add(n.replace(/^\*/, '').split('->')[0]);
-          }
-          // Names inside an argument's expression (`flags | FOLL_TRIED`, `write ? FAULT_FLAG_WRITE : 0`).
-          for (const a of e.a) for (const m of a.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) out.add(m[0]);
+          // Every name in its arguments: `vmf->flags` (as `vmf`), `flags | FOLL_TRIED`, `write ? FAULT_FLAG_WRITE : 0`.
+          if (relevant(e.f, e.a)) for (const a of e.a) for (const m of a.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) out.add(m[0]);
         } else if (e.k === 'assign' && (e.rhs.k === 'id' || e.rhs.k === 'bits')) {
           walkExpr(e.rhs, { enter: (x) => { if (x.k === 'id') out.add(x.name.replace(/^\*/, '').split('->')[0]); } });
           out.add(e.lhs.replace(/^\*/, '').split('->')[0]);
         }
       },
     });
-    this.specialisingNamesMemo.set(r.id, names);
-    return names;
+    this.specialisingNamesMemo.set(r.id, out);
+    return out;
   }
 
   /**
@@ -625,10 +625,10 @@ export class Program {
   }
 
   /**
-   * The summary of a function without lock effect that returns only constants: a number (one
-   * value: `static inline bool mmap_upgrade_trylock(...) { return false; }`), or up to four protocol constants and 0 (`vmf_error()` returns VM_FAULT_OOM,
-   * VM_FAULT_HWPOISON or VM_FAULT_SIGBUS; `check_stable_address_space()` VM_FAULT_SIGBUS or 0).
-   * A caller that returns what it got then says VM_FAULT_RETRY only where a callee does.
+   * The summary of a function without lock effect that returns only constants: one number
+   * (`static inline bool mmap_upgrade_trylock(...) { return false; }`), or up to four fault codes
+   * and 0 (`vmf_error()` returns VM_FAULT_OOM, VM_FAULT_HWPOISON or VM_FAULT_SIGBUS). A caller
+   * that returns what it got then says VM_FAULT_RETRY only where a callee does.
    */
   private constantSummary(r: FnRef): Summary | undefined {
     let c = this.constants.get(r.id);
@@ -680,6 +680,7 @@ export class Program {
     this.controlNames.clear();
     this.testedNames.clear();
     this.specialisingNamesMemo.clear();
+    this.mirrors.clear();
     this.pending.clear();
     this.assumed.clear();
     this.flows.clear();
@@ -739,7 +740,22 @@ export class Program {
       if (n > MAX_REANALYSES) continue;
       runs.set(r.id, n);
       if (n > 1) this.stats.reanalyses++;
-      const flow = analyseFunction(r.fn, this.env(r));
+      let flow = analyseFunction(r.fn, this.env(r));
+      // A lock-mirroring field is assumed at entry only while it holds on every exit so assumed (an
+      // invariant), checked again each time the callees' summaries change the function's flow.
+      const mirror = this.mirrors.get(r.id);
+      if (mirror === undefined) {
+        const field = mirrorCandidate(r, flow, this.controlNamesOf(r));
+        this.mirrors.set(r.id, field ?? null);
+        if (field) {
+          const assumed = analyseFunction(r.fn, this.env(r));
+          if (mirrorHolds(assumed.exits, field)) flow = assumed;
+          else this.mirrors.set(r.id, null);
+        }
+      } else if (mirror && !mirrorHolds(flow.exits, mirror)) {
+        this.mirrors.set(r.id, null);
+        flow = analyseFunction(r.fn, this.env(r));
+      }
       this.pending.delete(r.id);
       this.flows.set(r.id, flow);
       const prev = this.summaries.get(r.id);
@@ -847,6 +863,7 @@ export class Program {
       this.flows.delete(id);
       this.controlNames.delete(id);
       this.testedNames.delete(id);
+      this.mirrors.delete(id);
       this.specialisingNamesMemo.clear();
       this.fieldWrites.delete(id);
       this.constants.delete(id);
@@ -1897,7 +1914,41 @@ function sameSummary(a: Summary, b: Summary): boolean {
   return sameTrans(a, b) && (a.requires?.modes.join() ?? '') === (b.requires?.modes.join() ?? '') && !!a.acquires === !!b.acquires;
 }
 
-/** Reads a function's summary off its flow: exit states per entry mode, requirement, whether it acquires. */
+const NO_ENTRY_FACTS: readonly string[] = [];
+
+/**
+ * A field of a parameter that may say whether the function left the lock held: entered without
+ * the lock, every exit after its own lock operations holds it with the field set non-NULL, or not
+ * with it NULL, and the function tests it. The bpf task_vma iterator sets `info->task` when it
+ * returns holding the mmap_lock of `info->mm` (for its next call) and clears it when it drops it;
+ * the next call tests `info->task` to know whether it holds the lock already.
+ */
+function mirrorCandidate(r: FnRef, flow: FlowResult, tested: ReadonlySet<string>): string | undefined {
+  const params = new Set(r.fn.params.filter(Boolean));
+  const own = flow.exits.filter((s) => s.entry === 'none' && s.touched & 1 && !s.facts.includes(DEADLOCK));
+  const names = new Set<string>();
+  for (const s of own) {
+    for (const f of s.facts) {
+      if (!f.startsWith('v:')) continue;
+      const name = f.slice(2, f.lastIndexOf('='));
+      if (name.includes('->') && !name.startsWith('*') && params.has(name.split('->')[0]) && tested.has(name)) names.add(name);
+    }
+  }
+  const held = own.filter((s) => modeOf(s, 0) !== 'none').length;
+  if (!held || held === own.length) return undefined;
+  for (const name of names) if (mirrorHolds(own, name)) return name;
+  return undefined;
+}
+
+/** Whether every exit holds the lock exactly when `field` is non-NULL. */
+function mirrorHolds(exits: readonly AbsState[], field: string): boolean {
+  return exits.every((s) => {
+    if (s.facts.includes(DEADLOCK)) return true;
+    const v = factValue(s, 'v:' + field);
+    return modeOf(s, 0) === 'none' ? v === 'z' : v === 'nz' || v === 'p' || /^n\d+$/.test(v ?? '');
+  });
+}
+
 /** The fault protocol's bits that say the fault path released mmap_lock (or, with FAULT_FLAG_VMA_LOCK, the VMA lock). */
 const RELEASED_BITS = ['VM_FAULT_RETRY', 'VM_FAULT_COMPLETED'];
 
@@ -1918,6 +1969,7 @@ function heldFaultResult(v: ValueClass): ValueClass {
   return bitsClass(b);
 }
 
+/** Reads a function's summary off its flow: exit states per entry mode, requirement, whether it acquires. */
 export function deriveSummary(r: FnRef, flow: FlowResult, prev: Summary | undefined): Summary {
   const trans = {} as Summary['trans'];
   const outNames = new Set(r.fn.params.filter(Boolean).map((p) => `v:*${p}=`));

@@ -55,6 +55,11 @@ export interface FlowEnv {
   outParams?(fn: FunctionIR): readonly string[];
   /** Enumerators and constant members of static struct instances, as the function's file sees them. */
   known?: KnownValues;
+  /**
+   * Facts a path entered in `entry` starts with, besides the caller's: a field that mirrors the
+   * lock (`info->task` is set exactly while the lock is held) is NULL when entered without it.
+   */
+  entryFactsFor?(entry: Mode): readonly string[];
 }
 
 /** A flow's violatedEntries when it has none (shared by most flows: never changed). */
@@ -257,6 +262,7 @@ function prepare(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = [
   scanFunction(fn, env, lockArgs, trackedVars);
   // A parameter with a known value is tracked even when only passed on (do_vmi_munmap's `unlock`).
   for (const f of entryFacts) trackedVars.add(f.slice(2, f.lastIndexOf('=')));
+  for (const m of MODES) for (const f of env.entryFactsFor?.(m) ?? []) trackedVars.add(f.slice(2, f.lastIndexOf('=')));
   // `*locked` of an out-parameter starts as whatever the caller had: writes show in the exit states.
   const outs = env.outParams?.(fn) ?? [];
   const seeded = outs.map((p) => `*${p}`).filter((d) => !entryFacts.some((f) => f.startsWith(`v:${d}=`)));
@@ -267,6 +273,13 @@ function prepare(fn: FunctionIR, env: FlowEnv, entryFacts: readonly string[] = [
   for (const n of cfg.nodes) if (n.kind === 'branch' && n.ct) condCount.set(n.ct, (condCount.get(n.ct) ?? 0) + 1);
   const correlated = new Set([...condCount].filter(([ct, c]) => c > 1 && !trackedVars.has(ct)).map(([ct]) => ct));
   return new Flow(fn, cfg, new Instances(fn, lockArgs), env, trackedVars, correlated, entryFacts, given);
+}
+
+/** The entry facts, sorted, with an entry mode's own facts about names they do not already give. */
+function withModeFacts(facts: readonly string[], own: readonly string[] | undefined): string[] {
+  if (!own?.length) return [...facts].sort();
+  const extra = own.filter((f) => !facts.some((g) => g.startsWith(f.slice(0, f.lastIndexOf('=') + 1))));
+  return [...facts, ...extra].sort();
 }
 
 /** Finds lock arguments (for instances) and the variables whose values decide branches or returns. */
@@ -458,7 +471,7 @@ class Flow {
 
   run(): void {
     const others = 'n'.repeat(this.inst.count - 1);
-    const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, [...this.entryFacts].sort(), 0));
+    const initial = MODES.map((m) => makeState(m, MODE_CHAR[m] + others, withModeFacts(this.entryFacts, this.env.entryFactsFor?.(m)), 0));
     const queue: number[] = [];
     const queued = new Uint8Array(this.cfg.nodes.length);
     // Widening is per entry mode (the paths entered with one mode do not cost the others their
