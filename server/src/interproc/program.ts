@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject, ternaryArms } from '../lockflow/argument-facts';
 import { bitsClass, bitsNamed, bitsOf, constantBits, constantClass, keySetsBit, projectBits } from '../lockflow/bits';
 import { type AbsState, factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -1053,16 +1053,39 @@ export class Program {
       walkerMemo.set(key, hit);
       return hit;
     };
+    /**
+     * The ops instances an argument names by address: `&smaps_walk_ops`, either arm of
+     * `c ? &a_ops : &b_ops`, or a local the caller set to one of those (mempolicy's
+     * `ops = (flags & MPOL_MF_WRLOCK) ? &queue_pages_lock_vma_walk_ops : &queue_pages_walk_ops`).
+     */
+    const localAddrs = new Map<string, Map<string, string[]>>();
+    const addressed = (caller: FnRef, arg: string): string[] => {
+      const inst = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(arg)?.[1];
+      if (inst) return [inst];
+      const arms = arg.includes('?') ? ternaryArms(arg.replace(/^\((.*)\)$/, '$1')) : undefined;
+      if (arms) return arms.flatMap((x) => addressed(caller, x.trim()));
+      if (!IDENT.test(arg)) return [];
+      let locals = localAddrs.get(caller.id);
+      if (!locals) {
+        locals = new Map();
+        const addrsOf = (e: Expr): string[] => (e.k === 'other' && e.addr ? [e.addr] : e.k === 'cond' ? [...addrsOf(e.a), ...addrsOf(e.b)] : []);
+        const found = locals;
+        walkStmt(caller.fn.body, { enter: (e) => { if (e.k === 'assign' && e.op === '=' && IDENT.test(e.lhs)) found.set(e.lhs, [...(found.get(e.lhs) ?? []), ...addrsOf(e.rhs)]); } });
+        localAddrs.set(caller.id, locals);
+      }
+      return locals.get(arg) ?? [];
+    };
     /** The ops instances a call passes by address to a walker that calls their members. */
     const instancesPassed = (caller: FnRef, site: CallSite): string[] => {
       const out: string[] = [];
       let w: FnRef | undefined | null = null;
       for (const a of site.a) {
-        const inst = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(a)?.[1];
-        const impls = inst ? byInstance.get(inst) : undefined;
-        if (!impls || impls.some((x) => x.struct === 'seq_operations')) continue;
-        if (w === null) w = IDENT.test(site.f) ? this.table.resolve(site.f, caller.file) : undefined;
-        if (w && callsMember(w, impls.map((x) => x.member))) out.push(inst!);
+        for (const inst of addressed(caller, a)) {
+          const impls = byInstance.get(inst);
+          if (!impls || impls.some((x) => x.struct === 'seq_operations')) continue;
+          if (w === null) w = IDENT.test(site.f) ? this.table.resolve(site.f, caller.file) : undefined;
+          if (w && callsMember(w, impls.map((x) => x.member)) && !out.includes(inst)) out.push(inst);
+        }
       }
       return out;
     };
