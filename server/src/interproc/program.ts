@@ -1059,12 +1059,15 @@ export class Program {
      * `ops = (flags & MPOL_MF_WRLOCK) ? &queue_pages_lock_vma_walk_ops : &queue_pages_walk_ops`).
      */
     const localAddrs = new Map<string, Map<string, string[]>>();
+    // Locals are looked for only in files that define ops tables (where such a choice is made): a
+    // walk of every caller's body for every call would cost more than it finds.
+    const tableFiles = new Set(this.table.callbacks.filter((cb) => cb.instance && byInstance.has(cb.instance)).map((cb) => cb.file));
     const addressed = (caller: FnRef, arg: string): string[] => {
       const inst = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(arg)?.[1];
       if (inst) return [inst];
       const arms = arg.includes('?') ? ternaryArms(arg.replace(/^\((.*)\)$/, '$1')) : undefined;
       if (arms) return arms.flatMap((x) => addressed(caller, x.trim()));
-      if (!IDENT.test(arg)) return [];
+      if (!IDENT.test(arg) || !tableFiles.has(caller.file)) return [];
       let locals = localAddrs.get(caller.id);
       if (!locals) {
         locals = new Map();
