@@ -5,7 +5,7 @@
  * callback call sites, each fact with its provenance.
  */
 import { analyseFunction, byEntryWith, callSitesWith, DEADLOCK, type FlowEnv, type FlowResult, NO_MODES } from '../lockflow/dataflow';
-import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject, ternaryArms } from '../lockflow/argument-facts';
+import { calleeEntryFacts, contextFacts, contextsConflict, contextWeight, enclosed, IDENT, joinContexts, type FieldWrite, LITERAL, looksLikeObject, ternaryArms } from '../lockflow/argument-facts';
 import { bitsClass, bitsNamed, bitsOf, constantBits, constantClass, keySetsBit, projectBits } from '../lockflow/bits';
 import { type AbsState, factValue, makeState, MODE_CHAR, MODES, modeOf, type Mode, numberClass, type ValueClass } from '../lockflow/modes';
 import { guardMode, type Primitive, primitiveFor } from '../lockflow/primitives';
@@ -1065,8 +1065,10 @@ export class Program {
     const addressed = (caller: FnRef, arg: string): string[] => {
       const inst = /^&([A-Za-z_][A-Za-z0-9_]*)$/.exec(arg)?.[1];
       if (inst) return [inst];
-      const arms = arg.includes('?') ? ternaryArms(arg.replace(/^\((.*)\)$/, '$1')) : undefined;
-      if (arms) return arms.flatMap((x) => addressed(caller, x.trim()));
+      const inner = enclosed(arg);
+      if (inner !== undefined) return addressed(caller, inner);
+      const arms = arg.includes('?') ? ternaryArms(arg) : undefined;
+      if (arms) return arms.flatMap((x) => addressed(caller, x));
       if (!IDENT.test(arg) || !tableFiles.has(caller.file)) return [];
       let locals = localAddrs.get(caller.id);
       if (!locals) {

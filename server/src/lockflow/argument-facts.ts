@@ -136,7 +136,7 @@ export function argValue(arg: string | undefined, s: AbsState, passOn?: Readonly
 }
 
 /** The text inside parentheses that enclose all of `text` (`(a ? b : c)`, not `(long)x` or `(a) | (b)`); else undefined. */
-function enclosed(text: string): string | undefined {
+export function enclosed(text: string): string | undefined {
   if (text[0] !== '(' || text[text.length - 1] !== ')') return undefined;
   let depth = 0;
   for (let i = 0; i < text.length - 1; i++) {

@@ -61,7 +61,12 @@ function confirmInContexts(p: Program, ref: FnRef, out: Diagnostic[], from: numb
   const flows = p.lineFlows(ref);
   if (!flows.some((f) => f.facts)) return;
   const found: Diagnostic[] = [];
-  for (const f of flows) runOn(new FnCtx(p, ref, f.flow, new Set(f.modes), found, judge));
+  // LL004 is judged from summaries, not flows (below): only the per-path rules run again.
+  for (const f of flows) {
+    const ctx = new FnCtx(p, ref, f.flow, new Set(f.modes), found, judge);
+    ctx.lockOps();
+    ctx.calls();
+  }
   const seen = new Set(found.map((d) => `${d.code}:${d.at[0]}:${d.at[1]}`));
   // LL004 reads the function's summary; its differing exits must show in one of these flows too.
   const differs = flows.some((f) => f.modes.some((m) => new Set(f.flow.exits.filter((x) => x.entry === m && !x.facts.includes(DEADLOCK)).map((x) => x.modes[0])).size > 1));
